@@ -1,0 +1,1 @@
+"""The ``odek`` command line."""

@@ -1,0 +1,1 @@
+"""A generic supervision tree on anyio (placeholder until the service issue)."""
