@@ -1,0 +1,136 @@
+"""File primitives of the store: capped reads, atomic replacement and the cross-process lock.
+
+Every function turns an :class:`OSError` into :class:`odek.errors.StoreError` naming the
+file, so callers report one clear line instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+from odek.errors import StoreCorruptError, StoreError
+
+MAX_FILE_BYTES = 10 << 20
+"""Largest store file read or written (10 MiB, as odek). A file exactly this size is read."""
+
+_FILE_MODE = 0o600
+
+
+def read_capped(path: Path, *, max_bytes: int = MAX_FILE_BYTES) -> bytes | None:
+    """Return the contents of ``path``, or ``None`` when it does not exist.
+
+    The size is checked on the open descriptor, so a file swapped in between a check and the
+    read cannot slip past the cap. Raises :class:`StoreCorruptError` for a file over
+    ``max_bytes`` (saying how to recover) and :class:`StoreError` for one that cannot be read.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise StoreError(f"cannot read {path}: {exc.strerror}", path=str(path)) from exc
+    data = bytearray()
+    try:
+        size = os.fstat(fd).st_size
+        if size > max_bytes:
+            raise StoreCorruptError(_too_large(path, size, max_bytes), path=str(path))
+        # Read one byte past the cap so a file that grew after the fstat is caught too.
+        while len(data) <= max_bytes:
+            chunk = os.read(fd, max_bytes + 1 - len(data))
+            if not chunk:
+                break
+            data += chunk
+    except OSError as exc:
+        raise StoreError(f"cannot read {path}: {exc.strerror}", path=str(path)) from exc
+    finally:
+        os.close(fd)
+    if len(data) > max_bytes:
+        raise StoreCorruptError(_too_large(path, len(data), max_bytes), path=str(path))
+    return bytes(data)
+
+
+def _too_large(path: Path, size: int, max_bytes: int) -> str:
+    return (
+        f"{path} is too large ({size} bytes, the limit is {max_bytes}); odek never writes a "
+        f"file this big, so move it aside (odek then starts from an empty file) and restore "
+        f"what you need from it by hand"
+    )
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data`` so that readers see the old or the new file, never a mix.
+
+    The data goes to a new temporary file (mode 0600, created with ``O_EXCL`` next to the
+    target), is fsynced, and is renamed over the target; then the directory is fsynced so the
+    rename survives a crash. A symlink at ``path`` is replaced itself, never followed. On any
+    failure the temporary file is removed, the target is left as it was and
+    :class:`StoreError` is raised.
+    """
+    tmp = path.with_name(f".{path.name}.tmp-{secrets.token_hex(8)}")
+    try:
+        fd = os.open(
+            tmp,
+            os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
+            _FILE_MODE,
+        )
+        try:
+            # The umask may have narrowed the mode; state files must be exactly 0600.
+            os.fchmod(fd, _FILE_MODE)
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+        _fsync_dir(path.parent)
+    except BaseException as exc:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        if isinstance(exc, OSError):
+            raise StoreError(f"cannot write {path}: {exc.strerror}", path=str(path)) from exc
+        raise
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def exclusive_lock(path: Path) -> Iterator[None]:
+    """Hold an exclusive ``flock`` on ``path`` (created 0600, never through a symlink).
+
+    Blocks until the lock is free; every holder only reads and rewrites small files, so
+    the wait is short. ``flock`` locks belong to the open file, so two threads of one
+    process exclude each other as two processes do. The kernel drops the lock if the holder
+    dies. Raises :class:`StoreError` if the file cannot be opened or locked.
+    """
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, _FILE_MODE)
+    except OSError as exc:
+        raise StoreError(f"cannot open lock file {path}: {exc.strerror}", path=str(path)) from exc
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        except OSError as exc:
+            raise StoreError(f"cannot lock {path}: {exc.strerror}", path=str(path)) from exc
+        yield
+    finally:
+        os.close(fd)  # closing the only descriptor releases the lock
+
+
+def ensure_dir(directory: Path) -> None:
+    """Create ``directory`` (and its parents) mode 0700 if it is missing."""
+    try:
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(f"cannot create {directory}: {exc.strerror}", path=str(directory)) from exc
