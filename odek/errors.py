@@ -48,7 +48,9 @@ class UnknownTimeZoneError(InputError, ValueError):
     """Raised when a time zone name is not a known IANA zone."""
 
     def __init__(self, name: str) -> None:
-        super().__init__(f"unknown time zone {name!r} (expected an IANA name such as Europe/Berlin)")
+        super().__init__(
+            f"unknown time zone {name!r} (expected an IANA name such as Europe/Berlin)"
+        )
         self.name = name
 
 
@@ -73,6 +75,16 @@ class JobNotFoundError(InputError, LookupError):
 class StoreCorruptError(InputError):
     """Raised when a store file exists but is not valid: bad JSON, a wrong type, a wrong
     version. The message names the file, the position (line and column) and the field."""
+
+    def __init__(self, message: str, *, path: str) -> None:
+        super().__init__(message)
+        self.path = path
+
+
+class StoreError(OdekError):
+    """Raised when a store file cannot be read, written or locked (permissions, a full disk,
+    a directory where a file should be), or when a write would make a file larger than the
+    store reads back. ``path`` is the file concerned; the old file is left as it was."""
 
     def __init__(self, message: str, *, path: str) -> None:
         super().__init__(message)
@@ -117,3 +129,9 @@ class DeliveryError(OdekError):
     def __init__(self, message: str, *, permanent: bool = False) -> None:
         super().__init__(message)
         self.permanent = permanent
+
+
+class TelegramFatalError(OdekError):
+    """Raised by the Telegram bot when polling cannot go on and retrying would only hide
+    it: the Bot API refused the token (401: wrong or revoked) or another process is
+    polling the same token (409). The bot stops with this error instead of retrying."""
