@@ -1,0 +1,159 @@
+"""The five cron fields and the parser for one field's text.
+
+A field is a comma-separated list of items. Each item is one of ``*``, ``*/n``, ``v``,
+``a-b``, ``a-b/n`` or ``a/n`` (which means ``a-max/n``, for every ``n`` including 1).
+Values are decimal numbers, or three-letter month and weekday names (any case) in the
+month and day-of-week fields; names and numbers mix freely (``MON-5``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from odek.errors import CronError
+
+__all__ = [
+    "DAY_OF_MONTH",
+    "DAY_OF_WEEK",
+    "FIELDS",
+    "HOUR",
+    "MINUTE",
+    "MONTH",
+    "FieldSpec",
+    "FieldValues",
+    "parse_field",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class FieldSpec:
+    """What one field accepts: its name in messages, its range and its value names."""
+
+    name: str
+    low: int
+    high: int
+    names: tuple[str, ...] = ()
+    name_base: int = 0  # the value that names[0] stands for
+
+    def value_names(self) -> dict[str, int]:
+        """Upper-case name -> value."""
+        return {name.upper(): self.name_base + i for i, name in enumerate(self.names)}
+
+
+MINUTE = FieldSpec("minute", 0, 59)
+HOUR = FieldSpec("hour", 0, 23)
+DAY_OF_MONTH = FieldSpec("day-of-month", 1, 31)
+MONTH = FieldSpec(
+    "month",
+    1,
+    12,
+    ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"),
+    1,
+)
+# 7 is accepted as a second Sunday and folded to 0 after parsing.
+DAY_OF_WEEK = FieldSpec("day-of-week", 0, 7, ("sun", "mon", "tue", "wed", "thu", "fri", "sat"))
+
+#: The fields in expression order.
+FIELDS: tuple[FieldSpec, ...] = (MINUTE, HOUR, DAY_OF_MONTH, MONTH, DAY_OF_WEEK)
+
+_NAME_TABLES: dict[str, dict[str, int]] = {spec.name: spec.value_names() for spec in FIELDS}
+
+
+class FieldValues(NamedTuple):
+    """The parsed values of one field (day-of-week 7 already folded to 0).
+
+    ``star`` is true when the field's text begins with ``*`` (``*``, ``*/2``, ``*/2,15``):
+    that is what the day-of-month/day-of-week rule and the fixed-time test look at.
+    """
+
+    values: frozenset[int]
+    star: bool
+
+
+def _fail(spec: FieldSpec, expr: str, item: str, what: str) -> CronError:
+    return CronError(
+        f'cron: {spec.name}: {what} (in "{item}")', expr=expr, field=spec.name, item=item
+    )
+
+
+def _value(spec: FieldSpec, expr: str, item: str, token: str, role: str) -> int:
+    if token == "":
+        raise _fail(spec, expr, item, f"missing {role}")
+    if token.isascii() and token.isdigit():
+        number = int(token)
+        if not spec.low <= number <= spec.high:
+            raise _fail(spec, expr, item, f"{number} is out of range {spec.low}-{spec.high}")
+        return number
+    named = _NAME_TABLES[spec.name].get(token.upper())
+    if named is not None:
+        return named
+    if spec.names:
+        kind = "a month name" if spec is MONTH else "a day name"
+        expected = f"a number or {kind} ({spec.names[0]}-{spec.names[-1]})"
+    else:
+        expected = "a number"
+    raise _fail(spec, expr, item, f'"{token}" is not {expected}')
+
+
+def _step(spec: FieldSpec, expr: str, item: str, token: str) -> int:
+    if token == "":
+        raise _fail(spec, expr, item, "missing step after '/'")
+    if not (token.isascii() and token.isdigit()) or int(token) == 0:
+        raise _fail(spec, expr, item, f'step "{token}" is not a whole number of at least 1')
+    return int(token)
+
+
+def _item_values(spec: FieldSpec, expr: str, item: str) -> range:
+    body, slash, step_text = item.partition("/")
+    step = _step(spec, expr, item, step_text) if slash else 1
+    if body == "*":
+        return range(spec.low, spec.high + 1, step)
+    if "*" in body:
+        raise _fail(spec, expr, item, '"*" must stand alone or as "*/n"')
+    start_text, dash, end_text = body.partition("-")
+    start = _value(spec, expr, item, start_text, "start of range" if dash else "value")
+    if dash:
+        end = _value(spec, expr, item, end_text, "end of range")
+        if end < start:
+            raise _fail(spec, expr, item, f"range start {start} is after its end {end}")
+    elif slash:
+        end = spec.high  # "a/n" means "a-max/n", whatever n is
+    else:
+        end = start
+    return range(start, end + 1, step)
+
+
+def _parse_items(spec: FieldSpec, text: str, expr: str) -> FieldValues:
+    values: set[int] = set()
+    for item in text.split(","):
+        if item == "":
+            raise CronError(
+                f'cron: {spec.name}: empty item (in "{text}")',
+                expr=expr,
+                field=spec.name,
+                item=text,
+            )
+        values.update(_item_values(spec, expr, item))
+    if spec is DAY_OF_WEEK and 7 in values:
+        values.discard(7)
+        values.add(0)
+    return FieldValues(frozenset(values), text.startswith("*"))
+
+
+# The commonest field text, parsed once.
+_EVERY = {spec.name: _parse_items(spec, "*", "*") for spec in FIELDS}
+
+
+def parse_field(spec: FieldSpec, text: str, expr: str) -> FieldValues:
+    """Parse one field's ``text`` (of expression ``expr``, for messages).
+
+    Raises :class:`~odek.errors.CronError` naming the field and the failing item.
+    """
+    if text == "*":
+        return _EVERY[spec.name]
+    if text.isascii() and text.isdigit():
+        # A single number, the next commonest case: no items, ranges or steps.
+        value = _value(spec, expr, text, text, "value")
+        return FieldValues(frozenset((0 if value == 7 and spec is DAY_OF_WEEK else value,)), False)
+    return _parse_items(spec, text, expr)
