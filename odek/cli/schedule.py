@@ -26,7 +26,7 @@ from odek.home import odek_home
 from odek.store import Delivery, Job, JobStore, RunState
 
 #: Modules that add verbs to ``odek schedule``; each exposes ``register(verbs)``.
-VERB_MODULES: tuple[str, ...] = ()
+VERB_MODULES: tuple[str, ...] = ("odek.cli.daemon",)
 
 DEFAULT_COUNT = 5
 MAX_COUNT = 1000

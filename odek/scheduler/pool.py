@@ -1,0 +1,146 @@
+"""The WorkerPool actor: runs fires, at most ``max_concurrent`` at a time.
+
+It takes a :class:`RunRequest` from its inbox only when a slot is free, so requests wait in
+the (unbounded) inbox and the timer never waits for the pool. Each run:
+
+1. takes the job's cross-process run lock (held by ``odek schedule run``? then the fire is
+   recorded ``skipped: overlap``);
+2. makes its intent durable in the journal;
+3. calls the runner under the run timeout (``job.timeout`` or ``schedules.run_timeout``;
+   a run that overruns is cancelled and recorded ``timeout``);
+4. records the outcome and hands an ``ok`` result to the delivery actor, whose sends have
+   their own time budget.
+
+On stop the pool takes no new request and lets the runs in flight finish within
+``drain_timeout``; the ones still going then are cancelled and recorded ``interrupted``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import anyio
+from anyio.abc import TaskStatus
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
+
+from odek.errors import OdekError
+from odek.protocols import Runner
+from odek.scheduler.clock import WallClock
+from odek.scheduler.messages import Outcome, RunRequest, RunResult
+from odek.scheduler.recorder import Recorder
+from odek.scheduler.running import JobRunLock, RunningJobs
+from odek.store import Job
+from supervisors import drain_task_group
+
+__all__ = ["WorkerPool", "describe_error"]
+
+
+def describe_error(exc: BaseException) -> str:
+    """An exception as one line: odek's own errors by message, others with their type."""
+    if isinstance(exc, OdekError):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+class WorkerPool:
+    """Runs :class:`RunRequest` s through a :class:`~odek.protocols.Runner`."""
+
+    def __init__(
+        self,
+        *,
+        runner: Runner,
+        requests: MemoryObjectReceiveStream[RunRequest],
+        results: MemoryObjectSendStream[RunResult],
+        recorder: Recorder,
+        running: RunningJobs,
+        clock: WallClock,
+        home: Path,
+        max_concurrent: int,
+        run_timeout: float,
+        drain_timeout: float,
+    ) -> None:
+        if max_concurrent < 1:
+            raise ValueError(f"max_concurrent must be >= 1, got {max_concurrent}")
+        self.runner = runner
+        self.requests = requests
+        self.results = results
+        self.recorder = recorder
+        self.running = running
+        self.clock = clock
+        self.home = home
+        self.max_concurrent = max_concurrent
+        self.run_timeout = run_timeout
+        self.drain_timeout = drain_timeout
+
+    def timeout_of(self, job: Job) -> float:
+        """The run timeout of ``job``: its own, else the configured one."""
+        return job.timeout if job.timeout is not None else self.run_timeout
+
+    async def run(self, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
+        """Take requests while a slot is free; on stop, drain the runs in flight."""
+        slots = anyio.Semaphore(self.max_concurrent)
+        async with drain_task_group(self.drain_timeout) as runs:
+            task_status.started()
+            while True:
+                await slots.acquire()
+                try:
+                    request = await self.requests.receive()
+                except BaseException:
+                    slots.release()
+                    raise
+                runs.start_soon(self._execute, request, slots)
+
+    async def _execute(self, request: RunRequest, slots: anyio.Semaphore) -> None:
+        job = request.job
+        try:
+            try:
+                lock = JobRunLock.try_acquire(self.home, job.id)
+            except OdekError as exc:
+                await self.execute(request, failure=describe_error(exc))
+                return
+            if lock is None:
+                self.recorder.skipped(
+                    job, request.nominal, request.trigger, "overlap: running in another process"
+                )
+                return
+            with lock:
+                await self.execute(request)
+        finally:
+            slots.release()
+            self.running.discard(job.id)
+
+    async def execute(self, request: RunRequest, *, failure: str = "") -> RunResult:
+        """Run ``request`` now and record it (``failure``: record it failed without running).
+
+        The caller holds the job's run lock. Returns the result; an ``ok`` one is also
+        handed to the delivery actor."""
+        job = request.job
+        timeout = self.timeout_of(job)
+        started = self.clock.now()
+        text, tokens, error, outcome = "", 0, failure, Outcome.ERROR
+        try:
+            await self.recorder.started(request, started)
+            if not failure:
+                with anyio.move_on_after(timeout) as deadline:
+                    answer = await self.runner.run(job, nominal=request.nominal)
+                    text, tokens, outcome = answer.text, answer.tokens, Outcome.OK
+                if deadline.cancelled_caught:
+                    outcome, error = Outcome.TIMEOUT, f"timed out after {timeout:g} s"
+        except anyio.get_cancelled_exc_class():
+            self.recorder.finished(
+                RunResult(
+                    request,
+                    Outcome.INTERRUPTED,
+                    started,
+                    self.clock.now(),
+                    error="interrupted: odek stopped before the run finished",
+                )
+            )
+            raise
+        except Exception as exc:
+            error = describe_error(exc)
+        result = RunResult(request, outcome, started, self.clock.now(), error, text, tokens)
+        self.recorder.finished(result)
+        if outcome is Outcome.OK:
+            self.results.send_nowait(result)
+        return result
