@@ -432,3 +432,37 @@ def test_bad_usage_or_input_exits_2_saying_what_is_wrong(
     assert error.startswith("odek: ")
     assert message in error
     assert not (odek_home / "schedules.json").exists()
+
+
+def test_list_warns_when_the_running_daemon_refused_the_last_edit(
+    odek: Odek, odek_home: Path
+) -> None:
+    import msgspec
+
+    from odek.scheduler.status import ScheduleStatus, write_status
+
+    ok(odek("schedule", "add", "--cron", "@daily", "digest"))
+    failed_at = datetime(2026, 6, 4, 10, 0, tzinfo=UTC)
+    status = ScheduleStatus(
+        pid=os.getpid(),  # a live process stands in for the daemon
+        updated_at=failed_at,
+        jobs=1,
+        enabled=1,
+        error="schedules.json: line 3, column 7: expected `str`",
+        error_at=failed_at,
+    )
+    write_status(odek_home, status)
+    done = odek("schedule", "list")
+    assert done.returncode == 0
+    assert f"the scheduler (PID {os.getpid()}) could not load schedules.json" in done.stderr
+    assert "still runs the previous definitions: schedules.json: line 3" in done.stderr
+
+    # A status left by a process that is gone is stale: no warning.
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    write_status(odek_home, msgspec.structs.replace(status, pid=int(dead.stdout)))
+    assert odek("schedule", "list").stderr == ""

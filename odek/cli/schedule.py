@@ -11,10 +11,12 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
+from pathlib import Path
 from typing import Any
 
 from odek.cli.parsing import help_handler
@@ -23,6 +25,7 @@ from odek.config import load_config, parse_duration
 from odek.cron import CronExpr, Fire, load_zone, parse
 from odek.errors import InputError, JobNotFoundError, OdekError, UsageError
 from odek.home import odek_home
+from odek.scheduler.status import read_status
 from odek.store import Delivery, Job, JobStore, RunState
 
 #: Modules that add verbs to ``odek schedule``; each exposes ``register(verbs)``.
@@ -95,6 +98,30 @@ def _register_list(verbs: argparse._SubParsersAction[Any]) -> None:
     parser.set_defaults(handler=_list)
 
 
+def _warn_reload_error(home: Path) -> None:
+    """Tell, on stderr, when the running daemon refused the file's last edit: it keeps
+    firing the definitions it had, which may differ from what the file now says."""
+    status = read_status(home)
+    if status is None or not status.error or not _alive(status.pid):
+        return
+    when = format_instant(status.error_at, offset=False) if status.error_at else "?"
+    print(
+        f"odek: warning: the scheduler (PID {status.pid}) could not load schedules.json at "
+        f"{when} and still runs the previous definitions: {status.error}",
+        file=sys.stderr,
+    )
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, but someone else's
+        return True
+    return True
+
+
 @dataclass(frozen=True, slots=True)
 class _Entry:
     """One job as ``list`` shows it; ``key`` is its id, or ``jobs[<index>]`` if it has none."""
@@ -109,6 +136,7 @@ class _Entry:
 
 def _list(args: argparse.Namespace) -> int:
     store = _open_store()
+    _warn_reload_error(store.home)
     snapshot = store.load()
     if not snapshot.jobs:
         print(json.dumps({"jobs": []}) if args.json else EMPTY_MESSAGE)
