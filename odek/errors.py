@@ -135,3 +135,8 @@ class TelegramFatalError(OdekError):
     """Raised by the Telegram bot when polling cannot go on and retrying would only hide
     it: the Bot API refused the token (401: wrong or revoked) or another process is
     polling the same token (409). The bot stops with this error instead of retrying."""
+
+
+class HealthEndpointError(OdekError):
+    """Raised when the health and metrics endpoint cannot listen on ``schedules.http_addr``
+    (the port is taken, the host is not an address of this machine, a privileged port)."""

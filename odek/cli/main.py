@@ -23,7 +23,13 @@ from odek.cli.parsing import CommandParser, Handler, help_handler
 from odek.errors import InputError, OdekError
 
 #: Modules that add top-level commands; each exposes ``register(subparsers)``.
-COMMAND_MODULES: tuple[str, ...] = ("odek.cli.schedule", "odek.cli.config_cmd", "odek.cli.run")
+COMMAND_MODULES: tuple[str, ...] = (
+    "odek.cli.schedule",
+    "odek.cli.config_cmd",
+    "odek.cli.run",
+    "odek.cli.telegram",
+    "odek.cli.health",
+)
 
 EXIT_OK = 0
 EXIT_FAILURE = 1

@@ -9,7 +9,16 @@ from itertools import islice
 from zoneinfo import ZoneInfo
 
 from odek.cron.describe import MONTH_NAMES, describe
-from odek.cron.fields import DAY_OF_MONTH, FIELDS, FieldValues, parse_field
+from odek.cron.fields import (
+    DAY_OF_MONTH,
+    DAY_OF_WEEK,
+    FIELDS,
+    HOUR,
+    MINUTE,
+    MONTH,
+    mask_values,
+    parse_field,
+)
 from odek.cron.schedule import Fire, FireSearch
 from odek.cron.wallclock import WallMatcher
 from odek.cron.zones import load_zone
@@ -28,6 +37,10 @@ _MACROS = {
 }
 # The longest each month can be; February counts its leap-year 29th.
 _LONGEST_MONTH = (0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+# _MONTHS_REACHING[d]: the mask of the months that can have a day d.
+_MONTHS_REACHING = tuple(
+    sum(1 << month for month in range(1, 13) if day <= _LONGEST_MONTH[month]) for day in range(32)
+)
 
 
 class CronExpr:
@@ -38,47 +51,40 @@ class CronExpr:
     day field begins with ``*``, so that a day must match both; otherwise either suffices.
     """
 
-    __slots__ = ("_fields", "_search", "day_and", "is_fixed_time", "text")
+    __slots__ = ("_masks", "_search", "day_and", "is_fixed_time", "text")
 
     text: str
     is_fixed_time: bool
     day_and: bool
 
-    def __init__(self, text: str, fields: tuple[FieldValues, ...]) -> None:
-        minute, hour, day, month, weekday = fields
+    def __init__(
+        self, text: str, masks: tuple[int, int, int, int, int], *, fixed: bool, day_and: bool
+    ) -> None:
         self.text = text
-        self.is_fixed_time = not (minute.star or hour.star)
-        self.day_and = day.star or weekday.star
-        self._fields = fields
-        matcher = WallMatcher(
-            minute.values,
-            hour.values,
-            day.values,
-            month.values,
-            weekday.values,
-            day_and=self.day_and,
-        )
-        self._search = FireSearch(matcher, fixed=self.is_fixed_time)
+        self.is_fixed_time = fixed
+        self.day_and = day_and
+        self._masks = masks
+        self._search = FireSearch(WallMatcher(*masks, day_and), fixed=fixed)
 
     @property
     def minutes(self) -> tuple[int, ...]:
-        return tuple(sorted(self._fields[0].values))
+        return mask_values(self._masks[0])
 
     @property
     def hours(self) -> tuple[int, ...]:
-        return tuple(sorted(self._fields[1].values))
+        return mask_values(self._masks[1])
 
     @property
     def days(self) -> tuple[int, ...]:
-        return tuple(sorted(self._fields[2].values))
+        return mask_values(self._masks[2])
 
     @property
     def months(self) -> tuple[int, ...]:
-        return tuple(sorted(self._fields[3].values))
+        return mask_values(self._masks[3])
 
     @property
     def weekdays(self) -> tuple[int, ...]:
-        return tuple(sorted(self._fields[4].values))
+        return mask_values(self._masks[4])
 
     def __repr__(self) -> str:
         return f"CronExpr({self.text!r})"
@@ -87,7 +93,8 @@ class CronExpr:
         """The first fire strictly after the aware datetime ``after``, as an aware datetime
         in ``tz``. Raises ``ValueError`` for a naive ``after`` or when no fire happens
         before the year 10000."""
-        for found in self._search.fires(after, tz):
+        found = self._search.first(after, tz)
+        if found is not None:
             return FireSearch.moment(tz, found)
         raise ValueError(f"cron: {self.text!r} does not fire between {after} and the year 10000")
 
@@ -114,20 +121,18 @@ class CronExpr:
         )
 
 
-def _check_fires(expr: str, days: FieldValues, months: FieldValues, *, day_and: bool) -> None:
+def _check_fires(expr: str, days: int, months: int) -> None:
     """Refuse an expression that names no existing date, judged from the fields alone.
 
-    A day fires when it matches the day-of-month (or, under the either-or rule, the
-    day-of-week). Every weekday falls on every day number of every month in some year, so
-    the only way never to fire is: day-of-week begins with ``*`` (so both must match),
-    day-of-month does not, and no chosen month is long enough for the smallest chosen day.
+    Called when day-of-week begins with ``*`` and day-of-month does not, so that a day must
+    match the day-of-month: every weekday falls on every day number of every month in some
+    year, so the only way never to fire is that no chosen month is long enough for the
+    smallest chosen day.
     """
-    if not day_and or days.star:
+    smallest = (days & -days).bit_length() - 1
+    if months & _MONTHS_REACHING[smallest]:
         return
-    smallest = min(days.values)
-    if any(smallest <= _LONGEST_MONTH[month] for month in months.values):
-        return
-    chosen = sorted(months.values)
+    chosen = mask_values(months)
     month_words = [MONTH_NAMES[month - 1] for month in chosen]
     month_text = month_words[0] if len(chosen) == 1 else ", ".join(month_words[:-1])
     if len(chosen) > 1:
@@ -172,10 +177,25 @@ def parse(expr: str) -> CronExpr:
             f'got {len(parts)} in "{text}"',
             expr=text,
         )
-    fields = tuple(parse_field(spec, part, text) for spec, part in zip(FIELDS, parts, strict=True))
-    day_and = fields[2].star or fields[4].star
-    _check_fires(text, fields[2], fields[3], day_and=day_and)
-    return CronExpr(text, fields)
+    minute, hour, day, month, weekday = parts
+    masks = (
+        parse_field(MINUTE, minute, text),
+        parse_field(HOUR, hour, text),
+        parse_field(DAY_OF_MONTH, day, text),
+        parse_field(MONTH, month, text),
+        parse_field(DAY_OF_WEEK, weekday, text),
+    )
+    # The day rule and the fixed-time test look at whether a field's text begins with "*".
+    day_star = day[0] == "*"
+    weekday_star = weekday[0] == "*"
+    if weekday_star and not day_star:
+        _check_fires(text, masks[2], masks[3])
+    return CronExpr(
+        text,
+        masks,
+        fixed=not (minute[0] == "*" or hour[0] == "*"),
+        day_and=day_star or weekday_star,
+    )
 
 
 def upcoming(expr: str, tz: str, after: datetime, count: int) -> list[datetime]:

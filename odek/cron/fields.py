@@ -4,12 +4,13 @@ A field is a comma-separated list of items. Each item is one of ``*``, ``*/n``, 
 ``a-b``, ``a-b/n`` or ``a/n`` (which means ``a-max/n``, for every ``n`` including 1).
 Values are decimal numbers, or three-letter month and weekday names (any case) in the
 month and day-of-week fields; names and numbers mix freely (``MON-5``).
+
+A parsed field is a bitmask: bit ``v`` is set when value ``v`` is chosen.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import NamedTuple
 
 from odek.errors import CronError
 
@@ -21,7 +22,7 @@ __all__ = [
     "MINUTE",
     "MONTH",
     "FieldSpec",
-    "FieldValues",
+    "mask_values",
     "parse_field",
 ]
 
@@ -58,17 +59,12 @@ DAY_OF_WEEK = FieldSpec("day-of-week", 0, 7, ("sun", "mon", "tue", "wed", "thu",
 FIELDS: tuple[FieldSpec, ...] = (MINUTE, HOUR, DAY_OF_MONTH, MONTH, DAY_OF_WEEK)
 
 _NAME_TABLES: dict[str, dict[str, int]] = {spec.name: spec.value_names() for spec in FIELDS}
+_SUNDAY_AGAIN = 1 << 7
 
 
-class FieldValues(NamedTuple):
-    """The parsed values of one field (day-of-week 7 already folded to 0).
-
-    ``star`` is true when the field's text begins with ``*`` (``*``, ``*/2``, ``*/2,15``):
-    that is what the day-of-month/day-of-week rule and the fixed-time test look at.
-    """
-
-    values: frozenset[int]
-    star: bool
+def mask_values(mask: int) -> tuple[int, ...]:
+    """The values whose bits are set in ``mask``, ascending."""
+    return tuple(value for value in range(mask.bit_length()) if mask >> value & 1)
 
 
 def _fail(spec: FieldSpec, expr: str, item: str, what: str) -> CronError:
@@ -104,11 +100,20 @@ def _step(spec: FieldSpec, expr: str, item: str, token: str) -> int:
     return int(token)
 
 
-def _item_values(spec: FieldSpec, expr: str, item: str) -> range:
+def _stride(start: int, end: int, step: int) -> int:
+    """The mask of ``range(start, end + 1, step)``, without a loop: the bits of ``count``
+    values ``step`` apart sum to the geometric series ``(2**(count*step) - 1) / (2**step - 1)``."""
+    if step > end - start:
+        return 1 << start
+    count = (end - start) // step + 1
+    return ((1 << count * step) - 1) // ((1 << step) - 1) << start
+
+
+def _item_mask(spec: FieldSpec, expr: str, item: str) -> int:
     body, slash, step_text = item.partition("/")
     step = _step(spec, expr, item, step_text) if slash else 1
     if body == "*":
-        return range(spec.low, spec.high + 1, step)
+        return _stride(spec.low, spec.high, step)
     if "*" in body:
         raise _fail(spec, expr, item, '"*" must stand alone or as "*/n"')
     start_text, dash, end_text = body.partition("-")
@@ -120,12 +125,18 @@ def _item_values(spec: FieldSpec, expr: str, item: str) -> range:
     elif slash:
         end = spec.high  # "a/n" means "a-max/n", whatever n is
     else:
-        end = start
-    return range(start, end + 1, step)
+        return 1 << start
+    return _stride(start, end, step)
 
 
-def _parse_items(spec: FieldSpec, text: str, expr: str) -> FieldValues:
-    values: set[int] = set()
+def _fold_sunday(spec: FieldSpec, mask: int) -> int:
+    if spec is DAY_OF_WEEK and mask & _SUNDAY_AGAIN:
+        return mask & ~_SUNDAY_AGAIN | 1
+    return mask
+
+
+def _parse_items(spec: FieldSpec, text: str, expr: str) -> int:
+    mask = 0
     for item in text.split(","):
         if item == "":
             raise CronError(
@@ -134,26 +145,26 @@ def _parse_items(spec: FieldSpec, text: str, expr: str) -> FieldValues:
                 field=spec.name,
                 item=text,
             )
-        values.update(_item_values(spec, expr, item))
-    if spec is DAY_OF_WEEK and 7 in values:
-        values.discard(7)
-        values.add(0)
-    return FieldValues(frozenset(values), text.startswith("*"))
+        mask |= _item_mask(spec, expr, item)
+    return _fold_sunday(spec, mask)
 
 
 # The commonest field text, parsed once.
 _EVERY = {spec.name: _parse_items(spec, "*", "*") for spec in FIELDS}
 
 
-def parse_field(spec: FieldSpec, text: str, expr: str) -> FieldValues:
-    """Parse one field's ``text`` (of expression ``expr``, for messages).
+def parse_field(spec: FieldSpec, text: str, expr: str) -> int:
+    """Parse one field's ``text`` (of expression ``expr``, for messages) into its mask
+    (day-of-week 7 folded to 0).
 
     Raises :class:`~odek.errors.CronError` naming the field and the failing item.
     """
     if text == "*":
         return _EVERY[spec.name]
     if text.isascii() and text.isdigit():
-        # A single number, the next commonest case: no items, ranges or steps.
-        value = _value(spec, expr, text, text, "value")
-        return FieldValues(frozenset((0 if value == 7 and spec is DAY_OF_WEEK else value,)), False)
+        # A single number, the commonest case after "*": no items, ranges or steps. One
+        # out of range is left to the general parser, which words the error.
+        value = int(text)
+        if spec.low <= value <= spec.high:
+            return 1 if value == 7 and spec is DAY_OF_WEEK else 1 << value
     return _parse_items(spec, text, expr)

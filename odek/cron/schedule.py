@@ -29,6 +29,7 @@ from odek.cron.describe import join_words
 from odek.cron.wallclock import WallMatcher, WallTime
 from odek.cron.zones import (
     Kind,
+    ZoneDays,
     day_key,
     local_wall,
     resolve,
@@ -154,42 +155,74 @@ class FireSearch:
         instant, kind, wall, second_pass = found
         if kind is Kind.GAP:
             return datetime.fromtimestamp(instant, tz)
-        return datetime(*wall, tzinfo=tz, fold=second_pass)
+        if second_pass:
+            return datetime(*wall, 0, 0, tz, fold=1)
+        return datetime(*wall, 0, 0, tz)
+
+    def _next_plain(self, days: ZoneDays, wall: WallTime) -> tuple[WallTime | None, int | None]:
+        """The first matching wall time after ``wall`` (``None`` past the year 9999) and,
+        when it falls on a day without transition, its instant (else ``None``)."""
+        start = _plus_minute(wall)
+        following = self.matcher.next_match(start) if start is not None else None
+        if following is None:
+            return None, None
+        year, month, day, hour, minute = following
+        key = day_key(year, month, day)
+        bases = days.bases
+        base = bases[key] if key in bases else days.base(year, month, day)
+        if base is None:
+            return following, None
+        return following, base + hour * 3600 + minute * 60
+
+    def first(self, after: datetime, tz: ZoneInfo) -> Found | None:
+        """The first fire strictly after ``after`` (aware): the first that :meth:`fires`
+        yields."""
+        if after.utcoffset() is None:
+            raise ValueError(f"after must be a timezone-aware datetime, not {after!r}")
+        days = zone_days(tz)
+        base = days.base(after.year, after.month, after.day) if after.tzinfo is tz else None
+        if base is not None:
+            # Already in the zone, on a day without transition: its fields are its wall time.
+            wall: WallTime = (after.year, after.month, after.day, after.hour, after.minute)
+            instant = base + after.hour * 3600 + after.minute * 60 + after.second
+        else:
+            # Exact integer arithmetic: a float timestamp can round x.999999 up to x + 1.
+            instant = (after - _EPOCH) // _SECOND
+            wall, _, _ = local_wall(tz, instant)
+            base = days.base(*wall[:3])
+        if base is not None:
+            # No fold on this day, so the search starts at the next minute; the next match
+            # on a day without transition is the answer if it is still ahead (a fold between
+            # two days could put it behind: the full search handles that).
+            following, at = self._next_plain(days, wall)
+            if following is None:
+                return None
+            if at is not None and at > instant:
+                return (at, Kind.UNIQUE, following, False)
+        return self._search(tz, instant, self._start(tz, instant))
 
     def fires(self, after: datetime, tz: ZoneInfo) -> Iterator[Found]:
         """Every fire strictly after ``after`` (aware), in order."""
-        if after.utcoffset() is None:
-            raise ValueError(f"after must be a timezone-aware datetime, not {after!r}")
-        # Exact integer arithmetic: a float timestamp can round x.999999 up to x + 1.
-        instant = (after - _EPOCH) // _SECOND
-        start = self._start(tz, instant)
-        next_match = self.matcher.next_match
+        found = self.first(after, tz)
         days = zone_days(tz)
-        bases = days.bases
-        while True:
-            found = self._search(tz, instant, start)
-            if found is None:
-                return
+        while found is not None:
             yield found
             instant, kind, wall, _ = found
             if kind is not Kind.UNIQUE:
-                start = self._start(tz, instant)
+                found = self._search(tz, instant, self._start(tz, instant))
                 continue
             # Fast path: a wall time that exists once lies in no fold, so the next fire is
             # the next matching wall time, as long as it falls on a day without transition.
             while True:
-                start = _plus_minute(wall)
-                following = next_match(start) if start is not None else None
+                following, at = self._next_plain(days, wall)
                 if following is None:
                     return
-                year, month, day, hour, minute = following
-                key = day_key(year, month, day)
-                base = bases[key] if key in bases else days.base(year, month, day)
-                if base is None:
+                if at is None:
+                    found = self._search(tz, instant, _plus_minute(wall))
                     break
                 wall = following
-                instant = base + hour * 3600 + minute * 60
-                yield instant, Kind.UNIQUE, wall, False
+                instant = at
+                yield at, Kind.UNIQUE, wall, False
 
     def note(self, tz: ZoneInfo, moment: datetime, found: Found) -> str | None:
         """The DST explanation for a fire, or ``None`` for an ordinary one."""

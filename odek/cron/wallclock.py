@@ -1,4 +1,4 @@
-"""Matching on wall-clock (naive, zone-free) minutes with table lookups.
+"""Matching on wall-clock (naive, zone-free) minutes with bit operations.
 
 A wall time is a tuple ``(year, month, day, hour, minute)``. :class:`WallMatcher` finds the
 first matching wall time at or after a given one without stepping minute by minute: each
@@ -30,37 +30,18 @@ def month_info(year: int, month: int) -> tuple[int, int]:
     return date(year, month, 1).toordinal(), monthrange(year, month)[1]
 
 
-# The helpers below are pure functions of a field's values; expressions share most field
-# values ("*", "0", "1-5"), so they are memoised to keep parsing cheap.
+# Bits 0, 7, 14, 21 and 28: multiplying a week's bits (1-7) by this repeats them for five
+# weeks without overlap.
+_FIVE_WEEKS = 1 | 1 << 7 | 1 << 14 | 1 << 21 | 1 << 28
 
 
-@lru_cache(maxsize=1024)
-def _mask(values: frozenset[int]) -> int:
-    mask = 0
-    for value in values:
-        mask |= 1 << value
-    return mask
-
-
-@lru_cache(maxsize=1024)
-def _next_table(values: frozenset[int], size: int) -> tuple[int, ...]:
-    """``table[i]`` = the smallest of ``values`` >= i, or -1; ``table[size]`` = -1."""
-    table: list[int] = []
-    for value in sorted(values):
-        table += [value] * (value + 1 - len(table))
-    table += [-1] * (size + 1 - len(table))
-    return tuple(table)
-
-
-@lru_cache(maxsize=8192)
 def _day_mask(dom_mask: int, dow_mask: int, day_and: bool, first_weekday: int, length: int) -> int:
     """Bit ``d`` set for each matching day ``d`` of a month whose 1st falls on
     ``first_weekday`` (0 = Sunday) and which has ``length`` days."""
-    week = 0
-    for day in range(1, 8):
-        if dow_mask >> ((first_weekday + day - 1) % 7) & 1:
-            week |= 1 << day
-    by_weekday = week | week << 7 | week << 14 | week << 21 | week << 28
+    # Day d (1-7) falls on weekday (first_weekday + d - 1) % 7: rotate the weekday bits
+    # right by first_weekday, then move them up one place to start at day 1.
+    week = (dow_mask >> first_weekday | dow_mask << (7 - first_weekday)) & 0x7F
+    by_weekday = (week << 1) * _FIVE_WEEKS
     in_month = (1 << (length + 1)) - 2
     if day_and:
         return dom_mask & by_weekday & in_month
@@ -72,7 +53,8 @@ def _lowest_bit(mask: int) -> int:
 
 
 class WallMatcher:
-    """The field sets of an expression, compiled for fast searching.
+    """The field masks of an expression (bit ``v`` set for each chosen value ``v``; weekday
+    0 is Sunday), searched with bit operations.
 
     ``day_and`` selects the day rule: when true a day must match both day-of-month and
     day-of-week, otherwise either.
@@ -87,31 +69,20 @@ class WallMatcher:
         "_minute_mask",
         "_month_days",
         "_month_mask",
-        "_next_hour",
-        "_next_minute",
         "day_and",
     )
 
     def __init__(
-        self,
-        minutes: frozenset[int],
-        hours: frozenset[int],
-        days: frozenset[int],
-        months: frozenset[int],
-        weekdays: frozenset[int],
-        *,
-        day_and: bool,
+        self, minutes: int, hours: int, days: int, months: int, weekdays: int, day_and: bool
     ) -> None:
-        self._minute_mask = _mask(minutes)
-        self._hour_mask = _mask(hours)
-        self._dom_mask = _mask(days)
-        self._month_mask = _mask(months)
-        self._dow_mask = _mask(weekdays)
+        self._minute_mask = minutes
+        self._hour_mask = hours
+        self._dom_mask = days
+        self._month_mask = months
+        self._dow_mask = weekdays
         self.day_and = day_and
-        self._next_minute = _next_table(minutes, 60)
-        self._next_hour = _next_table(hours, 24)
-        self._first_minute = self._next_minute[0]
-        self._first_hour = self._next_hour[0]
+        self._first_minute = _lowest_bit(minutes)
+        self._first_hour = _lowest_bit(hours)
         self._month_days: dict[int, int] = {}
 
     def matches(self, wall: WallTime) -> bool:
@@ -151,13 +122,14 @@ class WallMatcher:
                     days = self._days_of(year, month)
                 days >>= day
                 if days & 1:
-                    if self._hour_mask >> hour & 1:
-                        found_minute = self._next_minute[minute]
-                        if found_minute >= 0:
-                            return year, month, day, hour, found_minute
-                    found_hour = self._next_hour[hour + 1]
-                    if found_hour >= 0:
-                        return year, month, day, found_hour, self._first_minute
+                    hours = self._hour_mask >> hour
+                    if hours & 1:
+                        minutes = self._minute_mask >> minute
+                        if minutes:
+                            return year, month, day, hour, minute + _lowest_bit(minutes)
+                    hours >>= 1
+                    if hours:
+                        return year, month, day, hour + 1 + _lowest_bit(hours), self._first_minute
                     days &= ~1
                 if days:
                     day += _lowest_bit(days)

@@ -203,6 +203,27 @@ class FakeBotApi:
             message["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
         return self.push_update({"message": message})
 
+    def press_update(
+        self, data: str, *, chat_id: int, message_id: int, user_id: int | None = None
+    ) -> dict[str, Any]:
+        """Push a press, by a user, of the inline button with callback ``data`` under the
+        bot's message ``message_id`` in ``chat_id``, and return the update."""
+        user = {"id": user_id or chat_id, "is_bot": False, "first_name": "Tester"}
+        message = self.messages.get((chat_id, message_id)) or {
+            "message_id": message_id,
+            "date": int(time.time()),
+            "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "group"},
+            "text": "",
+        }
+        query = {
+            "id": f"cb{next(self._message_ids)}",
+            "from": user,
+            "chat_instance": str(chat_id),
+            "data": data,
+            "message": message,
+        }
+        return self.push_update({"callback_query": query})
+
     async def wait_for_calls(self, method: str, count: int = 1) -> list[BotApiCall]:
         """Wait (in the server's loop) until ``method`` has been called ``count`` times."""
         while len(self.calls_to(method)) < count:

@@ -1,0 +1,46 @@
+"""``odek telegram``: run the Telegram bot in the foreground (with the embedded scheduler
+when ``schedules.enabled``).
+
+SIGTERM and SIGINT stop it after the runs in flight finish; SIGHUP and ``/restart``
+restart it in place (the process ``exec`` s itself once everything is drained, written and
+released, so its PID stays the same). Exit codes: 0 stopped, 2 bad configuration (no
+allowlist, token or API key), 1 a fatal Bot API error (refused token, another poller).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Any
+
+
+def register(commands: argparse._SubParsersAction[Any]) -> None:
+    """Add ``odek telegram`` to the root's sub-parsers."""
+    parser = commands.add_parser(
+        "telegram",
+        help="run the Telegram bot (chat with the agent, manage and receive jobs)",
+        description="Run the Telegram bot in the foreground: chat with the agent, approve "
+        "its tool calls, manage jobs with /schedule, and (with schedules.enabled) run the "
+        "scheduler in the same process. Setup: docs/TELEGRAM.md.",
+    )
+    parser.set_defaults(handler=_telegram)
+
+
+def _telegram(_args: argparse.Namespace) -> int:
+    import anyio
+
+    from odek.config import load_config
+    from odek.home import odek_home
+    from odek.logs import configure_logging
+    from odek.telegram import BotExit, run_bot
+
+    configure_logging()
+    config = load_config()
+    result = anyio.run(lambda: run_bot(config, home=odek_home()), backend="asyncio")
+    if result is BotExit.RESTART:
+        # Everything is drained, written and released; become the new process.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.execv(sys.executable, [sys.executable, "-m", "odek", *sys.argv[1:]])
+    return 0
