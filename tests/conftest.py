@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 
 @pytest.fixture(autouse=True)
-def odek_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def odek_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A private, temporary ODEK_HOME for every test; nothing touches the real ~/.odek."""
     home = tmp_path / "odek-home"
     monkeypatch.setenv("ODEK_HOME", str(home))
-    yield home
+    return home
 
 
 @pytest.fixture(

@@ -447,6 +447,7 @@ ENV_CASES: list[tuple[str, str, str, Any]] = [
     ("ODEK_SCHEDULES_CATCHUP_WINDOW", "6h", "schedules.catchup_window", 21600.0),
     ("ODEK_SCHEDULES_RUN_TIMEOUT", "90s", "schedules.run_timeout", 90.0),
     ("ODEK_SCHEDULES_DRAIN_TIMEOUT", "45", "schedules.drain_timeout", 45.0),
+    ("ODEK_HTTP_ADDR", ":9090", "schedules.http_addr", "127.0.0.1:9090"),
     (
         "ODEK_SCHEDULES_ALLOW_TELEGRAM_MANAGEMENT",
         "off",
@@ -499,6 +500,7 @@ ENV_INVALID: dict[str, str] = {
     "ODEK_SCHEDULES_CATCHUP_WINDOW": "-1h",
     "ODEK_SCHEDULES_RUN_TIMEOUT": "0s",
     "ODEK_SCHEDULES_DRAIN_TIMEOUT": "soon",
+    "ODEK_HTTP_ADDR": "0.0.0.0:http",
     "ODEK_SCHEDULES_ALLOW_TELEGRAM_MANAGEMENT": "maybe",
     "ODEK_SCHEDULES_TELEGRAM_ADMIN_CHATS": "one",
     "ODEK_SCHEDULES_TELEGRAM_ADMIN_USERS": "1;2",

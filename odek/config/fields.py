@@ -12,6 +12,7 @@ from typing import Any
 import msgspec
 
 from odek.config import values as v
+from odek.health.address import ListenAddress
 from odek.tools.settings import McpServerSettings
 
 
@@ -44,6 +45,11 @@ def _mcp_servers(raw: Any, is_text: bool) -> list[McpServerSettings]:
     if duplicates:
         raise ValueError(f"duplicate server names: {', '.join(duplicates)}")
     return servers
+
+
+def _listen_address(raw: Any, is_text: bool) -> str:
+    value = v.text(raw, is_text).strip()
+    return str(ListenAddress.parse(value)) if value else ""
 
 
 def _policy_fields(prefix: str, env_prefix: str | None, *, what: str) -> list[Field]:
@@ -267,6 +273,13 @@ FIELDS: tuple[Field, ...] = (
         v.duration(positive=False),
         "ODEK_SCHEDULES_DRAIN_TIMEOUT",
         "how long a stopping scheduler lets running jobs finish",
+    ),
+    Field(
+        "schedules.http_addr",
+        _listen_address,
+        "ODEK_HTTP_ADDR",
+        'host:port of GET /healthz and /metrics; a bare port means 127.0.0.1 ("" = off)',
+        operator_only=True,
     ),
     Field(
         "schedules.allow_telegram_management",

@@ -45,6 +45,7 @@ class SchedulesConfig(msgspec.Struct, frozen=True, kw_only=True):
     catchup_window: float = 86400.0
     run_timeout: float = 900.0
     drain_timeout: float = 30.0
+    http_addr: str = ""
     allow_telegram_management: bool = True
     telegram_admin_chats: list[int] = []
     telegram_admin_users: list[int] = []
