@@ -93,6 +93,22 @@ async def test_enabling_a_disabled_job_again_is_not_a_miss(autojump_clock, odek_
 
 
 @pytest.mark.trio
+async def test_disabling_and_enabling_while_down_is_not_a_miss(autojump_clock, odek_home):
+    h = harness(odek_home, NOW)
+    h.add(make_job("daily", "0 9 * * *", catchup=True))
+    await h.run_for(60)
+    # Both edits happen while no scheduler runs.
+    h.store.set_enabled("daily", False)
+    h.store.set_enabled("daily", True)
+
+    later = harness(odek_home, NOW + timedelta(days=3))
+    await later.run_for(60)
+    assert later.runner.calls == []
+    assert read_history(odek_home, "daily") == []
+    assert h.store.load_states()["daily"].next_run == datetime(2026, 3, 13, 9, tzinfo=UTC)
+
+
+@pytest.mark.trio
 @pytest.mark.parametrize("catchup", [False, True])
 async def test_interrupted_run_is_recorded_and_rerun_only_with_catchup(
     autojump_clock, odek_home, catchup

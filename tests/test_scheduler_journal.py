@@ -148,10 +148,19 @@ def test_lock_of_a_killed_process_never_blocks(odek_home: Path):
     DaemonLock.acquire(odek_home).release()
 
 
-def test_job_run_lock_is_exclusive(odek_home):
+@pytest.mark.parametrize("byte_range", [True, False], ids=["byte-range", "file-per-job"])
+def test_job_run_lock_is_exclusive_per_job(odek_home, monkeypatch, byte_range):
+    if byte_range and not JobRunLock.byte_range:
+        pytest.skip("no open-file-description locks on this system")
+    monkeypatch.setattr(JobRunLock, "byte_range", byte_range)
     lock = JobRunLock.try_acquire(odek_home, "jb-1")
     assert lock is not None
     assert JobRunLock.try_acquire(odek_home, "jb-1") is None
     assert JobRunLock.is_held(odek_home, "jb-1")
+    with JobRunLock.try_acquire(odek_home, "jb-2") as other:
+        assert other is not None
+        assert JobRunLock.is_held(odek_home, "jb-2")
+    assert not JobRunLock.is_held(odek_home, "jb-2")
+    assert JobRunLock.path(odek_home, "jb-1").exists()
     lock.release()
     assert not JobRunLock.is_held(odek_home, "jb-1")

@@ -12,7 +12,13 @@ from pathlib import Path
 import pytest
 
 from odek.errors import StoreCorruptError, StoreError
-from odek.store.files import atomic_write, ensure_dir, exclusive_lock, read_capped
+from odek.store.files import (
+    MAX_FILE_BYTES,
+    atomic_write,
+    ensure_dir,
+    exclusive_lock,
+    read_capped,
+)
 
 
 def test_atomic_write_creates_file_mode_0600_and_leaves_no_temp(tmp_path: Path) -> None:
@@ -85,8 +91,8 @@ def test_read_capped_accepts_exactly_the_limit_and_refuses_one_more(tmp_path: Pa
 def test_read_capped_refuses_a_huge_sparse_file_without_reading_it(tmp_path: Path) -> None:
     path = tmp_path / "schedules.json"
     with path.open("wb") as f:
-        f.truncate((10 << 20) + 1)
-    with pytest.raises(StoreCorruptError, match="10485761 bytes"):
+        f.truncate(MAX_FILE_BYTES + 1)
+    with pytest.raises(StoreCorruptError, match=f"{MAX_FILE_BYTES + 1} bytes"):
         read_capped(path)
 
 

@@ -11,6 +11,7 @@ from test_store_format import GO_SCHEDULES, GO_STATES
 from odek.errors import StoreCorruptError
 from odek.home import odek_home
 from odek.store import Delivery, Job, JobStore, RunState
+from odek.store.files import MAX_FILE_BYTES
 
 
 @pytest.fixture
@@ -159,13 +160,20 @@ def test_corrupt_state_entry_names_its_key(store: JobStore) -> None:
 def test_oversized_file_is_refused_with_a_way_out(store: JobStore) -> None:
     store.home.mkdir(exist_ok=True)
     with store.jobs_path.open("wb") as f:
-        f.truncate((10 << 20) + 1)
+        f.truncate(MAX_FILE_BYTES + 1)
     with pytest.raises(StoreCorruptError, match=r"too large .* move it aside"):
         store.load()
 
 
-def test_file_exactly_at_the_size_limit_is_read(store: JobStore) -> None:
-    padded = GO_SCHEDULES + " " * ((10 << 20) - len(GO_SCHEDULES.encode()))
+def test_file_exactly_at_the_size_limit_is_read(
+    store: JobStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    limit = 1 << 20  # the real cap (256 MiB) would make a slow test; the rule is the same
+    monkeypatch.setattr("odek.store.files.MAX_FILE_BYTES", limit)
+    padded = GO_SCHEDULES + " " * (limit - len(GO_SCHEDULES.encode()))
     store.jobs_path.write_text(padded)
-    assert store.jobs_path.stat().st_size == 10 << 20
+    assert store.jobs_path.stat().st_size == limit
     assert len(store.load().jobs) == 2
+    store.jobs_path.write_text(padded + " ")
+    with pytest.raises(StoreCorruptError, match=f"too large \\({limit + 1} bytes"):
+        store.load()

@@ -84,3 +84,35 @@ def test_load_states_uses_the_key_as_job_id(store: JobStore) -> None:
     states = store.load_states()
     assert states["jb-00000001"] == RunState(job_id="jb-00000001", runs=4)
     assert states["jb-00000002"].job_id == "jb-00000002"
+
+
+def test_disabling_a_job_forgets_its_next_fire_and_keeps_the_rest(store: JobStore) -> None:
+    from odek.store import Delivery, Job
+
+    job = store.add(Job(cron="@daily", task="digest", deliver=Delivery("log"), enabled=True))
+    record = RunState(last_run=T0, last_status="ok", next_run=T0, runs=4, sig="@daily|UTC")
+    store.update_states({job.id: record})
+
+    store.set_enabled(job.id, False)
+    forgotten = store.load_states()[job.id]
+    assert forgotten.next_run is None
+    assert (forgotten.last_status, forgotten.runs, forgotten.last_run) == ("ok", 4, T0)
+
+    # Enabling again leaves the record alone: the scheduler anchors the job afresh.
+    store.set_enabled(job.id, True)
+    assert store.load_states()[job.id] == forgotten
+
+
+def test_update_states_keeps_what_another_writer_wrote_in_between(store: JobStore) -> None:
+    other = JobStore(store.home)  # another process, in effect
+    store.update_states({"jb-a": RunState(runs=1)})
+    other.update_states({"jb-b": RunState(runs=2)})
+    store.update_states({"jb-a": RunState(runs=3)})
+    with store.states_path.open("r+") as f:  # a hand edit in place: same inode, new size
+        text = f.read().replace('"runs": 2', '"runs": 42')
+        f.seek(0)
+        f.write(text)
+        f.truncate()
+    store.update_states({"jb-c": RunState(runs=4)})
+    runs = {key: state.runs for key, state in JobStore(store.home).load_states().items()}
+    assert runs == {"jb-a": 3, "jb-b": 42, "jb-c": 4}

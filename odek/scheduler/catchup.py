@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from odek.errors import InputError
 from odek.scheduler.journal import RunEntry
-from odek.scheduler.table import Compiled, Entry, compile_job, next_fire
+from odek.scheduler.table import Compiled, Compiler, Entry, next_fire
 from odek.store import Job, JobsSnapshot, RunState
 
 __all__ = ["Missed", "StartPlan", "latest_missed", "plan_start"]
@@ -87,6 +87,7 @@ def plan_start(
     interrupted_by_job: dict[str, datetime] = {}
     for run in interrupted:
         interrupted_by_job[run.job] = max(run.nominal, interrupted_by_job.get(run.job, run.nominal))
+    compile_job = Compiler(default_zone)
     for job in snapshot.jobs:
         if not job.id or job.id in snapshot.invalid:
             continue
@@ -96,7 +97,7 @@ def plan_start(
                 plan.unscheduled.append(job.id)
             continue
         try:
-            compiled = compile_job(job, default_zone)
+            compiled = compile_job(job)
         except InputError as exc:
             plan.invalid[job.id] = str(exc)
             continue

@@ -69,6 +69,15 @@ class DeliveryActor:
                         slots.release()
                         raise
                     sends.start_soon(self._send, result, slots)
+                    # As the pool does: start what has a slot at once, so that the sends'
+                    # ``delivering`` marks share one journal commit.
+                    while slots.value > 0:
+                        try:
+                            result = self.results.receive_nowait()
+                        except WouldBlock:
+                            break
+                        slots.acquire_nowait()
+                        sends.start_soon(self._send, result, slots)
             except anyio.get_cancelled_exc_class():
                 # Stopping: the pool has drained into our inbox; deliver what is queued.
                 with draining():

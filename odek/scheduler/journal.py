@@ -195,8 +195,9 @@ def _append_locked(path: Path, data: bytes) -> None:
 
 @contextlib.contextmanager
 def _locked(home: Path) -> Iterator[Path]:
-    ensure_dir(home)
     path, lock = _paths(home)
+    if not home.is_dir():  # a stat, cheaper than the mkdir that would fail each flush
+        ensure_dir(home)
     with exclusive_lock(lock):
         yield path
 

@@ -5,6 +5,13 @@ The timer, the pool, the delivery actor and the service all report through a
 the same way: to the run journal, to the state actor, and as one structlog event carrying
 the job id, the nominal fire time and the run id. Results and errors are redacted before
 they are written anywhere.
+
+Log levels: a run that goes well logs only at ``debug`` (``fire``, ``run_started``,
+``run_finished``, ``delivered``); what needs attention is logged above it (a skip at
+``warning``, ``run_failed`` and ``delivery_failed`` at ``error``). The journal
+(``odek schedule history``) has every run either way. A rendered, redacted event costs
+some 60 us, so even one ``info`` line per run would make logging the largest cost of a
+burst of 10,000 fires (``benchmarks/bench_scheduler_burst.py``).
 """
 
 from __future__ import annotations
@@ -13,7 +20,7 @@ from datetime import datetime
 from typing import Any
 
 from anyio.streams.memory import MemoryObjectSendStream
-from structlog.stdlib import BoundLogger
+from structlog.typing import FilteringBoundLogger
 
 from odek.redact import redact
 from odek.scheduler.clock import WallClock
@@ -60,7 +67,7 @@ class Recorder:
         journal: Journal,
         states: MemoryObjectSendStream[StateEvent],
         clock: WallClock,
-        log: BoundLogger,
+        log: FilteringBoundLogger,
     ) -> None:
         self.journal = journal
         self.states = states
@@ -78,7 +85,7 @@ class Recorder:
 
     def fired(self, request: RunRequest) -> None:
         """A fire was handed to the pool."""
-        self.log.info("fire", **_fields(request))
+        self.log.debug("fire", **_fields(request))
 
     def skipped(self, job: Job, nominal: datetime, trigger: Trigger, reason: str) -> None:
         """The fire of ``job`` at ``nominal`` was not run, for ``reason``."""
@@ -100,7 +107,7 @@ class Recorder:
         await self.journal.write(
             Intent(request.run_id, request.job.id, request.nominal, str(request.trigger), at)
         )
-        self.log.info("run_started", **_fields(request))
+        self.log.debug("run_started", **_fields(request))
 
     def finished(self, result: RunResult) -> None:
         """Record how a run ended. An ``ok`` run's state is recorded once it is delivered."""
@@ -118,7 +125,7 @@ class Recorder:
         )
         fields = _fields(request) | {"outcome": str(result.outcome), "tokens": result.tokens}
         if result.outcome is Outcome.OK:
-            self.log.info("run_finished", **fields)
+            self.log.debug("run_finished", **fields)
             return
         self.states.send_nowait(
             Recorded(request.job.id, result.started, str(result.outcome), redact(result.error))
@@ -146,7 +153,7 @@ class Recorder:
                 result=preview(redact(result.text)),
             )
         )
-        self.log.info("delivered", **_fields(result.request))
+        self.log.debug("delivered", **_fields(result.request))
 
     def delivery_failed(self, result: RunResult, error: str) -> None:
         """The result could not be sent; the journal keeps it for a later delivery."""

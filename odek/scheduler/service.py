@@ -45,7 +45,7 @@ from odek.scheduler.messages import Recorded, RunRequest, RunResult, StateEvent,
 from odek.scheduler.pool import WorkerPool
 from odek.scheduler.recorder import Recorder
 from odek.scheduler.running import JobRunLock, RunningJobs
-from odek.scheduler.state import StateKeeper
+from odek.scheduler.state import BATCH_INTERVAL, StateKeeper
 from odek.scheduler.table import ScheduleTable
 from odek.scheduler.timer import MAX_SLEEP, Timer
 from odek.scheduler.watcher import StoreWatcher
@@ -63,7 +63,8 @@ class SchedulerService:
 
     ``runner`` and ``deliverer`` are injected (the daemon passes the real ones, tests pass
     fakes); so is ``clock``. ``max_sleep`` is the timer's longest sleep before it reads
-    the wall clock again (a larger value only suits a virtual clock). The delivery settings
+    the wall clock again (a larger value only suits a virtual clock). ``state_interval`` is
+    the shortest time between two writes of the state file. The delivery settings
     bound each send and its retries; the supervision settings bound how often actors may
     crash (``max_restarts`` within ``within`` seconds) before the service gives up.
     """
@@ -79,7 +80,7 @@ class SchedulerService:
         delivery_timeout: float = 60.0,
         delivery_attempts: int = 5,
         delivery_backoff: float = 1.0,
-        state_interval: float = 1.0,
+        state_interval: float = BATCH_INTERVAL,
         max_sleep: float = MAX_SLEEP,
         max_restarts: int = 5,
         within: float = 60.0,

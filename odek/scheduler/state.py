@@ -16,14 +16,19 @@ import msgspec
 from anyio import WouldBlock, move_on_after, to_thread
 from anyio.abc import TaskStatus
 from anyio.streams.memory import MemoryObjectReceiveStream
-from structlog.stdlib import BoundLogger
+from structlog.typing import FilteringBoundLogger
 
 from odek.errors import OdekError
 from odek.scheduler.messages import Recorded, Scheduled, StateEvent, Unscheduled
 from odek.store import JobStore, RunState
 from supervisors import draining
 
-__all__ = ["StateKeeper"]
+__all__ = ["BATCH_INTERVAL", "StateKeeper"]
+
+BATCH_INTERVAL = 0.25
+"""Default seconds between two state writes. One write of 100,000 records takes some
+30-50 ms (``benchmarks/bench_scheduler_load.py``); a burst's outcomes reach the file
+within this long of its end (``benchmarks/bench_scheduler_burst.py``)."""
 
 
 class StateKeeper:
@@ -34,9 +39,9 @@ class StateKeeper:
         store: JobStore,
         events: MemoryObjectReceiveStream[StateEvent],
         states: dict[str, RunState],
-        log: BoundLogger,
+        log: FilteringBoundLogger,
         *,
-        interval: float = 1.0,
+        interval: float = BATCH_INTERVAL,
     ) -> None:
         self.store = store
         self.events = events

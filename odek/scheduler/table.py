@@ -15,7 +15,15 @@ from zoneinfo import ZoneInfo
 from odek.cron import CronExpr, load_zone, parse
 from odek.store import Job
 
-__all__ = ["Compiled", "Entry", "ScheduleTable", "compile_job", "next_fire", "signature"]
+__all__ = [
+    "Compiled",
+    "Compiler",
+    "Entry",
+    "ScheduleTable",
+    "compile_job",
+    "next_fire",
+    "signature",
+]
 
 ONE_MINUTE = timedelta(minutes=1)
 
@@ -41,6 +49,24 @@ def compile_job(job: Job, default_zone: str) -> Compiled:
     return Compiled(
         parse(job.cron), load_zone(job.timezone or default_zone), signature(job, default_zone)
     )
+
+
+class Compiler:
+    """:func:`compile_job` for many jobs at once (start-up, a reload): jobs with the same
+    signature share one :class:`Compiled`, so each distinct cron and zone is parsed once
+    and held once in memory. Errors are raised as by :func:`compile_job`, every time."""
+
+    def __init__(self, default_zone: str) -> None:
+        self.default_zone = default_zone
+        self._compiled: dict[str, Compiled] = {}
+
+    def __call__(self, job: Job) -> Compiled:
+        """The compiled schedule of ``job``."""
+        sig = signature(job, self.default_zone)
+        compiled = self._compiled.get(sig)
+        if compiled is None:
+            compiled = self._compiled[sig] = compile_job(job, self.default_zone)
+        return compiled
 
 
 def next_fire(compiled: Compiled, after: datetime) -> datetime:

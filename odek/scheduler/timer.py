@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 import anyio
 from anyio.abc import TaskStatus
 from anyio.streams.memory import MemoryObjectSendStream
-from structlog.stdlib import BoundLogger
+from structlog.typing import FilteringBoundLogger
 
 from odek.errors import InputError
 from odek.scheduler.catchup import latest_missed
@@ -27,7 +27,7 @@ from odek.scheduler.clock import WallClock
 from odek.scheduler.messages import RunRequest, Trigger, new_run_id
 from odek.scheduler.recorder import Recorder
 from odek.scheduler.running import RunningJobs
-from odek.scheduler.table import ScheduleTable, compile_job, next_fire
+from odek.scheduler.table import Compiler, ScheduleTable, next_fire, signature
 from odek.store import Job, JobsSnapshot
 
 __all__ = ["MAX_SLEEP", "MISFIRE_GRACE", "Timer"]
@@ -50,7 +50,7 @@ class Timer:
         requests: MemoryObjectSendStream[RunRequest],
         recorder: Recorder,
         running: RunningJobs,
-        log: BoundLogger,
+        log: FilteringBoundLogger,
         default_zone: str,
         catchup: bool,
         catchup_window: float,
@@ -141,6 +141,7 @@ class Timer:
         """
         in_file: set[str] = set()
         keep: set[str] = set()
+        compile_job = Compiler(self.default_zone)
         for job in snapshot.jobs:
             in_file.add(job.id)
             if job.id in snapshot.invalid:
@@ -149,18 +150,19 @@ class Timer:
                 continue
             if not job.enabled:
                 continue
+            entry = self.table.get(job.id)
+            if entry is not None and entry.compiled.sig == signature(job, self.default_zone):
+                entry.job = job  # same schedule (so still valid): no need to parse it again
+                keep.add(job.id)
+                continue
             try:
-                compiled = compile_job(job, self.default_zone)
+                compiled = compile_job(job)
             except InputError as exc:
                 self.log.error("job_invalid", job_id=job.id, error=str(exc))
                 if job.id in self.table:
                     keep.add(job.id)
                 continue
             keep.add(job.id)
-            entry = self.table.get(job.id)
-            if entry is not None and entry.compiled.sig == compiled.sig:
-                entry.job = job
-                continue
             following = next_fire(compiled, now)
             self.table.schedule(job, compiled, following)
             self.recorder.scheduled(job.id, following, compiled.sig)

@@ -20,7 +20,7 @@ from pathlib import Path
 import anyio
 import msgspec
 from anyio.abc import TaskStatus
-from structlog.stdlib import BoundLogger
+from structlog.typing import FilteringBoundLogger
 from watchfiles import Change, awatch
 
 from odek.errors import OdekError
@@ -43,7 +43,7 @@ class StoreWatcher:
         store: JobStore,
         on_snapshot: Callable[[JobsSnapshot], None],
         clock: WallClock,
-        log: BoundLogger,
+        log: FilteringBoundLogger,
         debounce_ms: int = 200,
         step_ms: int = 100,
     ) -> None:

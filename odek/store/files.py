@@ -15,43 +15,53 @@ from pathlib import Path
 
 from odek.errors import StoreCorruptError, StoreError
 
-MAX_FILE_BYTES = 10 << 20
-"""Largest store file read or written (10 MiB, as odek). A file exactly this size is read."""
+MAX_FILE_BYTES = 256 << 20
+"""Largest store file read or written (256 MiB; a file exactly this size is read).
+
+odek's 10 MiB cap refused a store of some 25,000 jobs; 100,000 jobs take about 40 MiB.
+The cap only guards against reading a runaway file whole into memory."""
 
 _FILE_MODE = 0o600
 
 
-def read_capped(path: Path, *, max_bytes: int = MAX_FILE_BYTES) -> bytes | None:
+def read_capped(path: Path, *, max_bytes: int | None = None) -> bytes | None:
     """Return the contents of ``path``, or ``None`` when it does not exist.
 
     The size is checked on the open descriptor, so a file swapped in between a check and the
     read cannot slip past the cap. Raises :class:`StoreCorruptError` for a file over
-    ``max_bytes`` (saying how to recover) and :class:`StoreError` for one that cannot be read.
+    ``max_bytes`` (default :data:`MAX_FILE_BYTES`, read at each call), saying how to
+    recover, and :class:`StoreError` for one that cannot be read.
     """
+    limit = MAX_FILE_BYTES if max_bytes is None else max_bytes
     try:
         fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
     except FileNotFoundError:
         return None
     except OSError as exc:
         raise StoreError(f"cannot read {path}: {exc.strerror}", path=str(path)) from exc
-    data = bytearray()
+    chunks: list[bytes] = []
+    total = 0
     try:
         size = os.fstat(fd).st_size
-        if size > max_bytes:
-            raise StoreCorruptError(_too_large(path, size, max_bytes), path=str(path))
-        # Read one byte past the cap so a file that grew after the fstat is caught too.
-        while len(data) <= max_bytes:
-            chunk = os.read(fd, max_bytes + 1 - len(data))
+        if size > limit:
+            raise StoreCorruptError(_too_large(path, size, limit), path=str(path))
+        # Ask for one byte past the cap so a file that grew after the fstat is caught too;
+        # the first read takes the whole file (one copy, however large it is).
+        want = min(size, limit) + 1
+        while total <= limit:
+            chunk = os.read(fd, want)
             if not chunk:
                 break
-            data += chunk
+            chunks.append(chunk)
+            total += len(chunk)
+            want = limit + 1 - total
     except OSError as exc:
         raise StoreError(f"cannot read {path}: {exc.strerror}", path=str(path)) from exc
     finally:
         os.close(fd)
-    if len(data) > max_bytes:
-        raise StoreCorruptError(_too_large(path, len(data), max_bytes), path=str(path))
-    return bytes(data)
+    if total > limit:
+        raise StoreCorruptError(_too_large(path, total, limit), path=str(path))
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 def _too_large(path: Path, size: int, max_bytes: int) -> str:

@@ -34,7 +34,7 @@ from odek.store.models import (
     RunState,
     StatesDocument,
 )
-from odek.store.validate import job_problem, normalized, validate_job
+from odek.store.validate import JobChecker, normalized, validate_job
 
 JOBS_FILE = "schedules.json"
 STATES_FILE = "schedule-state.json"
@@ -70,6 +70,10 @@ class JobStore:
         self.states_path = home / STATES_FILE
         self.lock_path = home / LOCK_FILE
         self._clock = clock
+        # The state file as this object last wrote it: its identity (inode, size, times)
+        # and entries. While the file is still that one, a batch of changes skips reading
+        # and re-validating 100,000 records it wrote itself.
+        self._states_written: tuple[tuple[int, ...], dict[str, msgspec.Raw]] | None = None
 
     # -- jobs -------------------------------------------------------------------------
 
@@ -82,7 +86,18 @@ class JobStore:
         well-formed but cannot run (bad cron, zone or delivery) is only reported in
         ``invalid`` and never hides the others.
         """
-        _, jobs = self._read_jobs()
+        data = read_capped(self.jobs_path)
+        if not data:
+            return JobsSnapshot(jobs=[], invalid={})
+        try:
+            # One decode of the whole file; the slow path below only runs to say where a
+            # broken file is broken.
+            doc = msgspec.json.decode(data, type=_TypedJobs)
+        except (msgspec.MsgspecError, RecursionError, UnicodeDecodeError):
+            _, jobs = self._parse_jobs(data)
+        else:
+            _check_version(doc.version, self.jobs_path, data)
+            jobs = doc.jobs or []
         return JobsSnapshot(jobs=jobs, invalid=_invalid_jobs(jobs))
 
     def get(self, job_id: str) -> Job:
@@ -131,7 +146,8 @@ class JobStore:
 
     def set_enabled(self, job_id: str, enabled: bool) -> Job:
         """Enable or disable a job and return it. Enabling validates the job; disabling
-        never does, so a broken job can always be switched off."""
+        never does, so a broken job can always be switched off. Disabling also clears the
+        job's stored next fire, so enabling it later is never taken for a missed fire."""
         return self._edit(
             job_id, lambda job: msgspec.structs.replace(job, enabled=enabled), check=enabled
         )
@@ -173,7 +189,16 @@ class JobStore:
         """Every run record, keyed by job id. A missing or empty file gives ``{}``; errors
         are reported as by :meth:`load`. A record's ``job_id`` is its key, and times odek
         wrote as its zero value read as ``None``."""
-        _, states = self._read_states()
+        data = read_capped(self.states_path)
+        if not data:
+            return {}
+        try:
+            doc = msgspec.json.decode(data, type=_TypedStates)
+        except (msgspec.MsgspecError, RecursionError, UnicodeDecodeError):
+            _, states = self._parse_states(data)
+        else:
+            _check_version(doc.version, self.states_path, data)
+            states = doc.states or {}
         return {key: _normal_state(key, state) for key, state in states.items()}
 
     def update_states(self, changes: Mapping[str, RunState | None]) -> None:
@@ -214,24 +239,52 @@ class JobStore:
             if new != old:
                 raws[index] = _merged(raws[index], old, new)
                 self._write(self.jobs_path, JobsDocument(FILE_VERSION, raws))
+                if old.enabled and not new.enabled:
+                    self._forget_next_fire(job_id)
         return new
+
+    def _forget_next_fire(self, job_id: str) -> None:
+        # A disabled job has no next fire. Without this, enabling it again while no
+        # scheduler runs would make the stale fire look missed (skipped, or caught up).
+        with contextlib.suppress(StoreCorruptError):
+            state = self.load_states().get(job_id)
+            if state is not None and state.next_run is not None:
+                self._change_states({job_id: _raw(msgspec.structs.replace(state, next_run=None))})
 
     def _change_states(self, changes: Mapping[str, msgspec.Raw | None]) -> None:
         """Apply ``changes`` to the state file; the caller holds the lock."""
-        states, _ = self._read_states()
-        before = dict(states)
+        written, self._states_written = self._states_written, None
+        if written is not None and written[0] == self._states_identity():
+            states = written[1]
+        else:
+            states, _ = self._read_states()
+        changed = False
         for key, raw in changes.items():
             if raw is None:
-                states.pop(key, None)
-            else:
+                changed |= states.pop(key, None) is not None
+            elif states.get(key) != raw:
                 states[key] = raw
-        if states != before:
+                changed = True
+        if changed:
             self._write(self.states_path, StatesDocument(FILE_VERSION, states))
+        self._states_written = (self._states_identity(), states)
+
+    def _states_identity(self) -> tuple[int, ...]:
+        """What tells one state file from another: a writer replaces the file (a new
+        inode), an edit in place changes its size or times."""
+        try:
+            info = os.stat(self.states_path)
+        except OSError:
+            return ()
+        return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
 
     def _read_jobs(self) -> tuple[list[msgspec.Raw], list[Job]]:
         data = read_capped(self.jobs_path)
         if not data:
             return [], []
+        return self._parse_jobs(data)
+
+    def _parse_jobs(self, data: bytes) -> tuple[list[msgspec.Raw], list[Job]]:
         doc = decode(data, JobsDocument, file=self.jobs_path, data=data)
         _check_version(doc.version, self.jobs_path, data)
         raws = doc.jobs or []
@@ -245,6 +298,16 @@ class JobStore:
         data = read_capped(self.states_path)
         if not data:
             return {}, {}
+        try:
+            typed = msgspec.json.decode(data, type=_TypedStates)
+            raws = msgspec.json.decode(data, type=StatesDocument).states or {}
+        except (msgspec.MsgspecError, RecursionError, UnicodeDecodeError):
+            return self._parse_states(data)
+        _check_version(typed.version, self.states_path, data)
+        return raws, typed.states or {}
+
+    def _parse_states(self, data: bytes) -> tuple[dict[str, msgspec.Raw], dict[str, RunState]]:
+        """Entry by entry, so that an error names the entry at fault."""
         doc = decode(data, StatesDocument, file=self.states_path, data=data)
         _check_version(doc.version, self.states_path, data)
         raws = doc.states or {}
@@ -279,6 +342,20 @@ class JobStore:
         raise StoreError(f"no free job id after {_ID_ATTEMPTS} draws", path=str(self.jobs_path))
 
 
+class _TypedJobs(msgspec.Struct):
+    """``schedules.json`` decoded in one pass (the fast path of :meth:`JobStore.load`)."""
+
+    version: int = 0
+    jobs: list[Job] | None = None
+
+
+class _TypedStates(msgspec.Struct):
+    """``schedule-state.json`` decoded in one pass."""
+
+    version: int = 0
+    states: dict[str, RunState] | None = None
+
+
 def _raw(record: Job | RunState) -> msgspec.Raw:
     return msgspec.Raw(msgspec.json.encode(record))
 
@@ -311,6 +388,7 @@ def _index_of(jobs: Sequence[Job], job_id: str) -> int:
 
 
 def _invalid_jobs(jobs: Sequence[Job]) -> dict[str, str]:
+    checker = JobChecker()
     places: dict[str, list[int]] = {}
     for index, job in enumerate(jobs):
         places.setdefault(job.id, []).append(index)
@@ -321,7 +399,7 @@ def _invalid_jobs(jobs: Sequence[Job]) -> dict[str, str]:
         elif len(places[job.id]) > 1:
             where = ", ".join(f"jobs[{i}]" for i in places[job.id])
             invalid[job.id] = f"the id is used by several jobs ({where}); give each its own"
-        elif (problem := job_problem(job)) is not None:
+        elif (problem := checker.problem(job)) is not None:
             invalid[job.id] = problem[1]
     return invalid
 

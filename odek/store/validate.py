@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 
 import msgspec
 
@@ -48,19 +49,63 @@ def job_problem(job: Job, *, need_id: bool = True) -> tuple[str, str] | None:
     except (msgspec.ValidationError, TypeError) as exc:
         match = _FIELD.search(str(exc))
         return (match["field"] if match else "job"), str(exc)
+    return _value_problem(job, need_id, _zone_problem, _cron_problem)
+
+
+class JobChecker:
+    """:func:`job_problem` for many jobs decoded from a file: their field types were
+    checked by the decoder, and each distinct zone and cron expression is checked once
+    (100,000 jobs share far fewer expressions)."""
+
+    def __init__(self) -> None:
+        self._zones: dict[str, str | None] = {}
+        self._crons: dict[str, str | None] = {}
+
+    def problem(self, job: Job) -> tuple[str, str] | None:
+        """Why ``job`` (decoded by msgspec) cannot run, or ``None``; as :func:`job_problem`."""
+        return _value_problem(job, True, self._zone, self._cron)
+
+    def _zone(self, name: str) -> str | None:
+        if name not in self._zones:
+            self._zones[name] = _zone_problem(name)
+        return self._zones[name]
+
+    def _cron(self, expr: str) -> str | None:
+        if expr not in self._crons:
+            self._crons[expr] = _cron_problem(expr)
+        return self._crons[expr]
+
+
+def _zone_problem(name: str) -> str | None:
+    try:
+        load_zone(name)
+    except UnknownTimeZoneError as exc:
+        return str(exc)
+    return None
+
+
+def _cron_problem(expr: str) -> str | None:
+    try:
+        parse(expr)
+    except CronError as exc:
+        return str(exc)
+    return None
+
+
+def _value_problem(
+    job: Job,
+    need_id: bool,
+    zone_problem: Callable[[str], str | None],
+    cron_problem: Callable[[str], str | None],
+) -> tuple[str, str] | None:
     if need_id and not job.id:
         return "id", "no id"
     if not job.task.strip():
         return "task", "the task is empty"
-    if job.timezone:
-        try:
-            load_zone(job.timezone)
-        except UnknownTimeZoneError as exc:
-            return "timezone", str(exc)
-    try:
-        parse(job.cron)
-    except CronError as exc:
-        return "cron", str(exc)
+    if job.timezone and (reason := zone_problem(job.timezone)) is not None:
+        return "timezone", reason
+    if (reason := cron_problem(job.cron)) is not None:
+        return "cron", reason
     reason = _delivery_problem(job)
     if reason:
         return "deliver", reason
