@@ -5,11 +5,16 @@ per line otherwise. ``ODEK_LOG_FORMAT`` (``console`` | ``json``) and ``ODEK_LOG_
 (``debug`` | ``info`` | ``warning`` | ``error`` | ``critical``) override the defaults;
 the keyword arguments of :func:`configure_logging` (command-line flags) override both.
 
-Every string in every event, including nested values and formatted tracebacks, goes
-through :func:`odek.redact.redact` before it is rendered. Records from the standard
-library's :mod:`logging` (httpx, python-telegram-bot, ...) are rendered and redacted the
-same way; httpx's per-request lines are kept at WARNING because their URLs carry the bot
-token.
+Events run through structlog's own pipeline (no :mod:`logging` machinery), so one costs a
+few microseconds, and one below the level costs a method call that does nothing.
+
+Every line written goes through :func:`odek.redact.redact` once, whole: a JSON line is
+redacted as JSON, which covers every string in the event, nested values, formatted
+tracebacks, and objects rendered with ``str()``. On the console, where colour codes split
+keys from values, every value is also redacted before rendering. Records from the
+standard library's :mod:`logging` (httpx, python-telegram-bot, ...) are rendered and
+redacted the same way; the chatty libraries are held at WARNING because their INFO lines
+carry URLs with the bot token.
 """
 
 from __future__ import annotations
@@ -17,10 +22,13 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import threading
 from collections.abc import Mapping, MutableMapping
-from typing import Any
+from typing import Any, cast
 
+import msgspec
 import structlog
+from structlog.typing import FilteringBoundLogger, Processor
 
 from odek.errors import ConfigError
 from odek.redact import redact
@@ -40,6 +48,46 @@ LEVELS: Mapping[str, int] = {
 # Chatty libraries whose INFO lines hold request URLs (and so the bot token).
 _QUIET_LIBRARIES = ("httpx", "httpcore", "telegram", "hpack")
 
+# One lock for structlog events and standard-library records, so lines written from
+# several threads never interleave.
+_write_lock = threading.Lock()
+
+
+def _write_line(line: str) -> None:
+    """Redact ``line`` and write it to whatever ``sys.stderr`` is now (a test's capture, a
+    daemon's redirection), never to a stream captured at configuration time."""
+    text = redact(line) + "\n"
+    with _write_lock:
+        stream = sys.stderr
+        stream.write(text)
+        stream.flush()
+
+
+class _StderrLogger:
+    """The logger structlog wraps: each rendered event becomes one line on stderr."""
+
+    def msg(self, message: str) -> None:
+        _write_line(message)
+
+    # structlog calls the method named like the event's level.
+    log = debug = info = warn = warning = error = critical = exception = fatal = msg
+
+
+_STDERR_LOGGER = _StderrLogger()
+
+# msgspec's JSON is ten times as fast as json.dumps, and escapes exactly as
+# json.dumps(ensure_ascii=False) does (non-ASCII kept), the form redact() knows. Objects
+# it has no JSON form for are rendered with str(); bytes become base64 (msgspec's choice).
+_encode_json = msgspec.json.Encoder(enc_hook=str).encode
+
+
+def _to_json(event_dict: Any, **_options: Any) -> str:
+    return _encode_json(event_dict).decode()
+
+
+def _stderr_logger(*_args: Any) -> _StderrLogger:
+    return _STDERR_LOGGER
+
 
 def _redact_value(value: Any) -> Any:
     if isinstance(value, str):
@@ -48,15 +96,21 @@ def _redact_value(value: Any) -> Any:
         return {k: _redact_value(v) for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):
         return [_redact_value(v) for v in value]
-    return value
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    # The console shows other objects with repr(); show the redacted text instead when
+    # it differs.
+    shown = repr(value)
+    hidden = redact(shown)
+    return value if hidden == shown else hidden
 
 
 def redact_event(
     _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
 ) -> MutableMapping[str, Any]:
-    """structlog processor: redact every string value of the event, recursively.
-
-    Exceptions must already be formatted to text (``format_exc_info`` runs first)."""
+    """structlog processor for the console: redact every value of the event, recursively,
+    before colour codes are mixed in. Exceptions must already be formatted to text
+    (``format_exc_info`` runs first)."""
     for key, value in event_dict.items():
         event_dict[key] = _redact_value(value)
     return event_dict
@@ -78,20 +132,37 @@ def _choose(
     return value
 
 
-class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
-    """Writes to whatever ``sys.stderr`` is at the time of each record, so a replaced
-    stream (a test's capture, a daemon's redirection) never leaves a stale handle."""
+class _StderrHandler(logging.Handler):
+    """Renders standard-library records with the structlog renderer and writes them as
+    structlog events are written."""
 
-    def __init__(self) -> None:
-        super().__init__(sys.stderr)
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            _write_line(self.format(record))
+        except Exception:  # logging's contract: report, never raise into the caller
+            self.handleError(record)
 
-    @property
-    def stream(self) -> Any:
-        return sys.stderr
 
-    @stream.setter
-    def stream(self, _value: Any) -> None:
-        pass
+class _Logger:
+    """What :func:`get_logger` hands out: forwards every call to a structlog logger
+    assembled from the current configuration, reassembled after each
+    :func:`configure_logging`, so loggers created at import time follow it."""
+
+    __slots__ = ("_bound", "_generation", "_name")
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+        self._bound: FilteringBoundLogger | None = None
+        self._generation = -1
+
+    def __getattr__(self, attr: str) -> Any:
+        if self._generation != _generation or self._bound is None:
+            self._bound = cast(FilteringBoundLogger, structlog.get_logger().bind(logger=self._name))
+            self._generation = _generation
+        return getattr(self._bound, attr)
+
+
+_generation = 0
 
 
 def configure_logging(*, fmt: str | None = None, level: str | None = None) -> None:
@@ -100,44 +171,44 @@ def configure_logging(*, fmt: str | None = None, level: str | None = None) -> No
     ``fmt`` is ``"console"`` or ``"json"``; ``level`` a level name. ``None`` means: take
     ``ODEK_LOG_FORMAT`` / ``ODEK_LOG_LEVEL``, else console on a terminal (JSON otherwise)
     and ``info``. Raises :class:`odek.errors.ConfigError` naming the source of an invalid
-    value. Calling it again replaces the previous configuration.
+    value. Calling it again replaces the previous configuration, also for loggers already
+    returned by :func:`get_logger`.
     """
+    global _generation
     stream = sys.stderr
     default_fmt = "console" if stream.isatty() else "json"
     chosen_fmt = _choose(fmt, ENV_FORMAT, FORMATS, default_fmt)
     chosen_level = LEVELS[_choose(level, ENV_LEVEL, LEVELS, "info")]
 
-    shared: list[Any] = [
-        structlog.contextvars.merge_contextvars,
-        structlog.stdlib.add_log_level,
-        structlog.stdlib.add_logger_name,
+    shared: list[Processor] = [
+        structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         structlog.processors.StackInfoRenderer(),
         structlog.processors.format_exc_info,
-        redact_event,
     ]
-    renderer: Any
+    renderer: Processor
     if chosen_fmt == "json":
-        renderer = structlog.processors.JSONRenderer(sort_keys=False, default=str)
+        renderer = structlog.processors.JSONRenderer(serializer=_to_json)
     else:
+        shared.append(redact_event)
         renderer = structlog.dev.ConsoleRenderer(colors=stream.isatty())
 
     structlog.configure(
-        processors=[
-            structlog.stdlib.filter_by_level,
-            *shared,
-            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
-        ],
-        wrapper_class=structlog.stdlib.BoundLogger,
-        logger_factory=structlog.stdlib.LoggerFactory(),
-        # Not cached, so a later configure_logging() also reaches loggers already handed out.
+        processors=[structlog.contextvars.merge_contextvars, *shared, renderer],
+        wrapper_class=structlog.make_filtering_bound_logger(chosen_level),
+        logger_factory=_stderr_logger,
         cache_logger_on_first_use=False,
     )
+    _generation += 1
 
     handler = _StderrHandler()
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
-            foreign_pre_chain=[structlog.stdlib.ExtraAdder(), *shared],
+            foreign_pre_chain=[
+                structlog.stdlib.ExtraAdder(),
+                structlog.stdlib.add_logger_name,
+                *shared,
+            ],
             processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
         )
     )
@@ -151,10 +222,11 @@ def configure_logging(*, fmt: str | None = None, level: str | None = None) -> No
         logging.getLogger(name).setLevel(max(chosen_level, logging.WARNING))
 
 
-def get_logger(name: str) -> structlog.stdlib.BoundLogger:
-    """A structlog logger named ``name`` (shown as ``logger`` in every event)."""
-    logger: structlog.stdlib.BoundLogger = structlog.stdlib.get_logger(name)
-    return logger
+def get_logger(name: str) -> FilteringBoundLogger:
+    """A structlog logger named ``name`` (shown as ``logger`` in every event) that follows
+    every later :func:`configure_logging`. Loggers made from it with ``bind()`` keep the
+    configuration current when they were made."""
+    return cast(FilteringBoundLogger, _Logger(name))
 
 
 def _configure_default() -> None:

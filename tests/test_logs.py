@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import os
@@ -15,6 +16,7 @@ import structlog
 
 from odek.errors import ConfigError
 from odek.logs import configure_logging, get_logger
+from odek.redact import forget_secrets, register_secret
 
 OPENAI_KEY = "sk-" + "Zq9x" * 10
 GITHUB_PAT = "ghp_" + "a1B2c3D4e5F6" * 3
@@ -162,3 +164,119 @@ def test_bound_context_is_carried_into_each_event(json_logs: pytest.CaptureFixtu
         get_logger("odek.test").info("fire", job_id="j9")
     [event] = events(json_logs)
     assert (event["run_id"], event["job_id"]) == ("r-1", "j9")
+
+
+def test_a_logger_handed_out_earlier_follows_a_new_configuration(
+    json_logs: pytest.CaptureFixture[str],
+) -> None:
+    log = get_logger("odek.test")
+    log.info("first")
+    assert [e["event"] for e in events(json_logs)] == ["first"]
+    configure_logging(fmt="json", level="warning")
+    log.info("dropped")
+    log.warning("kept")
+    assert [e["event"] for e in events(json_logs)] == ["kept"]
+    configure_logging(fmt="console", level="info")
+    log.info("now console", job_id="j1")
+    err = json_logs.readouterr().err
+    assert "now console" in err
+    assert "job_id=j1" in err
+    assert not err.startswith("{")
+
+
+def test_events_go_to_the_stderr_of_the_moment(
+    json_logs: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    replaced = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", replaced)
+    get_logger("odek.test").info("redirected")
+    logging.getLogger("some.library").warning("also redirected")
+    lines = [json.loads(line) for line in replaced.getvalue().splitlines()]
+    assert [e["event"] for e in lines] == ["redirected", "also redirected"]
+    assert json_logs.readouterr().err == ""
+
+
+def test_events_below_the_level_are_not_rendered(capsys: pytest.CaptureFixture[str]) -> None:
+    configure_logging(fmt="json", level="info")
+    rendered: list[str] = []
+
+    class Watched:
+        def __str__(self) -> str:
+            rendered.append("str")
+            return "watched"
+
+    get_logger("odek.test").debug("hidden", value=Watched())
+    assert rendered == []
+    get_logger("odek.test").info("shown", value=Watched())
+    assert rendered == ["str"]
+    [event] = events(capsys)
+    assert event["value"] == "watched"
+
+
+def test_secret_named_keys_lose_their_values_and_the_line_stays_json(
+    json_logs: pytest.CaptureFixture[str],
+) -> None:
+    get_logger("odek.test").info("login", api_key="abc123xyz", token=123456, tokens=12)
+    [event] = events(json_logs)
+    assert (event["api_key"], event["token"], event["tokens"]) == ("[REDACTED]",) * 2 + (12,)
+
+
+def test_objects_rendered_as_text_are_redacted(json_logs: pytest.CaptureFixture[str]) -> None:
+    get_logger("odek.test").error("upstream", error=RuntimeError(f"rejected {OPENAI_KEY}"))
+    [event] = events(json_logs)
+    assert event["error"] == "rejected [REDACTED]"
+
+
+def test_registered_secret_with_json_escaped_characters_is_redacted(
+    json_logs: pytest.CaptureFixture[str],
+) -> None:
+    secret = 'pä"ss\\wo\trd-x'
+    register_secret(secret)
+    try:
+        get_logger("odek.test").info(f"leaked {secret}", detail={"nested": [f"<{secret}>"]})
+        logging.getLogger("some.library").warning("also %s here", secret)
+    finally:
+        forget_secrets()
+    first, second = events(json_logs)
+    assert first["event"] == "leaked [REDACTED]"
+    assert first["detail"] == {"nested": ["<[REDACTED]>"]}
+    assert second["event"] == "also [REDACTED] here"
+
+
+def test_multiline_values_are_redacted_inside_the_json_line(
+    json_logs: pytest.CaptureFixture[str],
+) -> None:
+    pem = "-----BEGIN PRIVATE KEY-----\nMIIEow\nIBAAK"  # cut off before its END line
+    get_logger("odek.test").info(
+        "output", text=f"line one\n{GITHUB_PAT}\nAuthorization: Basic dXNlcjpwYXNz", key=pem
+    )
+    [event] = events(json_logs)
+    assert event["text"] == "line one\n[REDACTED]\nAuthorization: Basic [REDACTED]"
+    assert event["key"] == "[REDACTED]"
+    assert event["event"] == "output"
+
+
+def test_console_lines_are_redacted_value_by_value(capsys: pytest.CaptureFixture[str]) -> None:
+    configure_logging(fmt="console", level="info")
+    get_logger("odek.test").warning(
+        "failed", detail={"headers": [f"x {OPENAI_KEY}"]}, error=ValueError(GITHUB_PAT)
+    )
+    err = capsys.readouterr().err
+    assert "failed" in err
+    assert "[REDACTED]" in err
+    assert OPENAI_KEY not in err
+    assert GITHUB_PAT not in err
+
+
+def test_chatty_libraries_stay_at_warning_even_at_debug(
+    json_logs: pytest.CaptureFixture[str],
+) -> None:
+    for name in ("httpx", "telegram.ext"):
+        logging.getLogger(name).info("HTTP Request: POST https://api.telegram.org/bot1/x")
+        logging.getLogger(name).warning("retrying")
+    logging.getLogger("some.library").debug("library detail")
+    assert [(e["logger"], e["event"]) for e in events(json_logs)] == [
+        ("httpx", "retrying"),
+        ("telegram.ext", "retrying"),
+        ("some.library", "library detail"),
+    ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import pytest
@@ -138,3 +139,74 @@ def test_scrubbed_environ_drops_credential_names_and_registered_values() -> None
     finally:
         forget_secrets()
     assert env == {"PATH": "/usr/bin"}
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ({"api_key": "abc123xyz", "user": "bob"}, {"api_key": REDACTED, "user": "bob"}),
+        ({"token": 123456, "tokens": 12}, {"token": REDACTED, "tokens": 12}),
+        ({"event": f"line\n{SECRETS['openai']}"}, {"event": f"line\n{REDACTED}"}),
+        ({"event": f"\x12{SECRETS['telegram']}"}, {"event": f"\x12{REDACTED}"}),
+        (
+            {"event": "a\nAuthorization: Basic dXNlcjpwYXNz"},
+            {"event": f"a\nAuthorization: Basic {REDACTED}"},
+        ),
+        (
+            {"event": 'password=ab\\"cd', "next": "kept"},
+            {"event": f"password={REDACTED}", "next": "kept"},
+        ),
+        (
+            {"key": "x -----BEGIN PRIVATE KEY-----\nMIIEow", "next": "kept"},
+            {"key": f"x {REDACTED}", "next": "kept"},
+        ),
+    ],
+)
+def test_json_text_is_redacted_as_json(
+    value: dict[str, object], expected: dict[str, object]
+) -> None:
+    assert json.loads(redact(json.dumps(value, ensure_ascii=False))) == expected
+
+
+def test_registered_secret_is_redacted_in_its_json_escaped_forms() -> None:
+    secret = 'qu"ote\\back-é'
+    register_secret(secret)
+    for ensure_ascii in (False, True):
+        text = json.dumps({"event": f"x {secret} y"}, ensure_ascii=ensure_ascii)
+        assert json.loads(redact(text)) == {"event": f"x {REDACTED} y"}
+
+
+_SEPARATORS = [" ", "\n", '"', "\\", "\x12", "→", ":", "/", "="]
+_PIECES = [
+    *SECRETS.values(),
+    "plain",
+    "password=",
+    "token: ",
+    "Authorization: Basic ",
+    "https://user:",
+    "@host",
+    "-----BEGIN PRIVATE KEY-----",
+]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.dictionaries(
+        st.sampled_from(["event", "token", "api_key", "note"]),
+        st.one_of(
+            st.integers(min_value=-(10**6), max_value=10**6),
+            st.none(),
+            st.lists(
+                st.tuples(st.sampled_from(_SEPARATORS), st.sampled_from(_PIECES)), max_size=8
+            ).map(lambda parts: "".join(sep + piece for sep, piece in parts)),
+        ),
+    )
+)
+def test_redacted_json_stays_json_and_keeps_no_known_secret(value: dict[str, object]) -> None:
+    out = redact(json.dumps(value, ensure_ascii=False))
+    decoded = json.loads(out)
+    assert set(decoded) == set(value)
+    text = json.dumps(decoded, ensure_ascii=False)
+    for secret in SECRETS.values():
+        assert secret not in text
+    assert redact(out) == out

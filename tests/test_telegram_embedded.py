@@ -4,12 +4,12 @@ through the live bot and added to the chat's conversation."""
 
 from __future__ import annotations
 
-import logging
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import anyio
 import pytest
+import structlog
 from fakes.botapi import FakeBotApi
 from fakes.openai import FakeOpenAI, answer
 from fakes.telegram_harness import (
@@ -39,34 +39,34 @@ def headless(config: Config, home: Path) -> Runner:
     return HeadlessRunner(config, home=home, toolset_factory=lambda _job: ArithmeticToolset())
 
 
-def events(caplog: pytest.LogCaptureFixture, name: str) -> int:
-    return sum(isinstance(r.msg, dict) and r.msg.get("event") == name for r in caplog.records)
+def events(logs: list[dict[str, object]], name: str) -> int:
+    return sum(entry.get("event") == name for entry in logs)
 
 
 async def test_the_bot_stands_by_while_a_daemon_holds_the_lock_then_takes_over(
-    odek_home: Path, caplog: pytest.LogCaptureFixture
+    odek_home: Path,
 ) -> None:
-    caplog.set_level(logging.INFO)
     daemon = DaemonLock.acquire(odek_home)
     try:
         async with FakeBotApi().serving() as api:
             config = bot_config(api, schedules={"enabled": True})
-            async with running_bot(
-                config,
-                odek_home,
-                standby_retry=0.1,
-                runner_factory=lambda: headless(config, odek_home),
-            ) as bot:
-                scheduler = bot.service.scheduler
-                assert scheduler is not None
-                await anyio.sleep(0.6)  # several retries
-                assert not scheduler.active
-                assert events(caplog, "scheduler_standby") == 1  # said once, not per retry
-                daemon.release()
-                await eventually(lambda: scheduler.active)
-                assert events(caplog, "scheduler_takeover") == 1
-                with pytest.raises(Exception, match="already running"):
-                    DaemonLock.acquire(odek_home)
+            with structlog.testing.capture_logs() as logs:
+                async with running_bot(
+                    config,
+                    odek_home,
+                    standby_retry=0.1,
+                    runner_factory=lambda: headless(config, odek_home),
+                ) as bot:
+                    scheduler = bot.service.scheduler
+                    assert scheduler is not None
+                    await anyio.sleep(0.6)  # several retries
+                    assert not scheduler.active
+                    assert events(logs, "scheduler_standby") == 1  # said once, not per retry
+                    daemon.release()
+                    await eventually(lambda: scheduler.active)
+                    assert events(logs, "scheduler_takeover") == 1
+                    with pytest.raises(Exception, match="already running"):
+                        DaemonLock.acquire(odek_home)
     finally:
         daemon.release()
     DaemonLock.acquire(odek_home).release()  # the bot released it on stop
