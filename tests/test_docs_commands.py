@@ -121,7 +121,7 @@ JOBS = [
     },
 ]
 CHAT = 123456789
-LONG_RUNNING = {("schedule", "daemon"): '"event": "ready"', ("telegram",): '"bot_ready"'}
+LONG_RUNNING = {("schedule", "daemon"): '"event":"ready"', ("telegram",): '"bot_ready"'}
 WAIT = 30.0
 
 
