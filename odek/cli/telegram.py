@@ -4,7 +4,8 @@ when ``schedules.enabled``).
 SIGTERM and SIGINT stop it after the runs in flight finish; SIGHUP and ``/restart``
 restart it in place (the process ``exec`` s itself once everything is drained, written and
 released, so its PID stays the same). Exit codes: 0 stopped, 2 bad configuration (no
-allowlist, token or API key), 1 a fatal Bot API error (refused token, another poller).
+allowlist, token or API key), 1 a fatal Bot API error (refused token, another poller) or
+an actor that could not start (``schedules.http_addr`` taken) or crashed too often.
 """
 
 from __future__ import annotations
@@ -34,10 +35,16 @@ def _telegram(_args: argparse.Namespace) -> int:
     from odek.home import odek_home
     from odek.logs import configure_logging
     from odek.telegram import BotExit, run_bot
+    from supervisors import SupervisorError
 
     configure_logging()
     config = load_config()
-    result = anyio.run(lambda: run_bot(config, home=odek_home()), backend="asyncio")
+    try:
+        result = anyio.run(lambda: run_bot(config, home=odek_home()), backend="asyncio")
+    except SupervisorError as exc:  # an actor failed to start (the endpoint's port) or crashed
+        cause = f": {exc.__cause__}" if exc.__cause__ is not None else ""
+        print(f"odek: bot stopped: {exc}{cause}", file=sys.stderr)
+        return 1
     if result is BotExit.RESTART:
         # Everything is drained, written and released; become the new process.
         sys.stdout.flush()

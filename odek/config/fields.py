@@ -227,9 +227,9 @@ FIELDS: tuple[Field, ...] = (
     ),
     Field(
         "telegram.health_addr",
-        v.text,
+        _listen_address,
         "ODEK_TELEGRAM_HEALTH_ADDR",
-        'host:port of the health endpoint ("" = off)',
+        "odek (Go)'s name of the endpoint's address: used when schedules.http_addr is empty",
         operator_only=True,
     ),
     Field(

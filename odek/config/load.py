@@ -107,6 +107,7 @@ def resolve_config(
     if not values.get("api_key"):
         _api_key_fallback(values, sources, [env_fallbacks, secrets.fallbacks])
     _admin_fallback(values, sources)
+    _health_addr_fallback(values, sources)
     config = _build(values)
     _register_secrets(config)
     return Resolved(config, sources, warnings)
@@ -165,6 +166,15 @@ def _admin_fallback(values: dict[str, Any], sources: dict[str, str]) -> None:
     if chat and not admin_chats and not admin_users:
         values["schedules.telegram_admin_chats"] = [chat]
         sources["schedules.telegram_admin_chats"] = "derived from telegram.default_chat_id"
+
+
+def _health_addr_fallback(values: dict[str, Any], sources: dict[str, str]) -> None:
+    """odek (Go) read the endpoint's address from ``telegram.health_addr`` (and then lost
+    it); it still turns the endpoint on when ``schedules.http_addr`` is not set."""
+    alias = values.get("telegram.health_addr", "")
+    if alias and not values.get("schedules.http_addr"):
+        values["schedules.http_addr"] = alias
+        sources["schedules.http_addr"] = "derived from telegram.health_addr"
 
 
 def _section(values: dict[str, Any], prefix: str) -> dict[str, Any]:

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
         HeartbeatWriter,
         read_heartbeat,
     )
-    from odek.health.http import HealthServer
+    from odek.health.http import HealthServer, health_child
     from odek.health.metrics import Metrics
 
 __all__ = [
@@ -34,6 +34,7 @@ __all__ = [
     "Metrics",
     "check_health",
     "evaluate",
+    "health_child",
     "read_heartbeat",
 ]
 
@@ -48,6 +49,7 @@ _HOMES = {
     "HeartbeatWriter": "heartbeat",
     "read_heartbeat": "heartbeat",
     "HealthServer": "http",
+    "health_child": "http",
     "Metrics": "metrics",
 }
 

@@ -15,7 +15,8 @@ malformed request). Each connection serves one request and is closed; a client g
 ``timeout`` seconds for the whole exchange, and at most ``max_connections`` are served at
 once (more are closed at once), so a slow or hostile client cannot tie the service up.
 A listen address that is not loopback is logged as a warning: the heartbeat carries the
-last (redacted) error.
+last (redacted) error. :func:`health_child` makes the server a supervised child (the
+scheduler's, or the Telegram bot's).
 """
 
 from __future__ import annotations
@@ -28,14 +29,15 @@ import h11
 import msgspec
 from anyio.abc import SocketAttribute, SocketStream, TaskStatus
 
-from odek.errors import HealthEndpointError
+from odek.errors import ConfigError, HealthEndpointError
 from odek.health.address import ListenAddress
 from odek.health.check import STALE_AFTER, HealthReport, evaluate
 from odek.health.heartbeat import Heartbeat, utc_now
 from odek.health.metrics import CONTENT_TYPE, Metrics
 from odek.logs import get_logger
+from supervisors import ChildSpec
 
-__all__ = ["HealthServer"]
+__all__ = ["HealthServer", "health_child"]
 
 _JSON = "application/json"
 _TEXT = "text/plain; charset=utf-8"
@@ -146,6 +148,40 @@ class HealthServer:
             reason = "no heartbeat yet: the scheduler has not started"
             return HealthReport(ok=False, reasons=[reason], checked_at=now, heartbeat=None)
         return evaluate(beat, now, stale_after=self.stale_after)
+
+
+def health_child(
+    http_addr: str,
+    *,
+    heartbeat: Callable[[], Heartbeat | None],
+    metrics: Metrics,
+    clock: Callable[[], datetime] = utc_now,
+) -> ChildSpec:
+    """A :class:`HealthServer` on ``http_addr`` (``schedules.http_addr``) as the child
+    ``health`` of a supervisor: ready once it listens, so a port that cannot be listened on
+    fails the supervisor's start (:class:`supervisors.StartupError` caused by
+    :class:`odek.errors.HealthEndpointError`). Raises :class:`odek.errors.ConfigError` when
+    ``http_addr`` is not a listen address."""
+    try:
+        address = ListenAddress.parse(http_addr)
+    except ValueError as exc:
+        raise ConfigError(f"schedules.http_addr: {exc}") from None
+    server = HealthServer(address, heartbeat=heartbeat, metrics=metrics, clock=clock)
+
+    async def serve(*, task_status: TaskStatus[None]) -> None:
+        await server.run(task_status=_Started(task_status))
+
+    return ChildSpec("health", serve)
+
+
+class _Started:
+    """Passes a server's ``started(port)`` on as ``started()``: a supervisor wants no value."""
+
+    def __init__(self, status: TaskStatus[None]) -> None:
+        self._status = status
+
+    def started(self, value: object = None) -> None:
+        self._status.started()
 
 
 async def _read_request(stream: SocketStream, conn: h11.Connection) -> h11.Request | None:

@@ -1,10 +1,13 @@
-"""One place that turns what happens to a fire into journal records, state events and logs.
+"""One place that turns what happens to a fire into journal records, state events, logs,
+the heartbeat and the metrics.
 
 The timer, the pool, the delivery actor and the service all report through a
 :class:`Recorder`, so every fire, skip (with its reason), outcome and delivery is written
 the same way: to the run journal, to the state actor, and as one structlog event carrying
 the job id, the nominal fire time and the run id. Results and errors are redacted before
-they are written anywhere.
+they are written anywhere. The same calls keep the :class:`odek.health.HeartbeatWriter`
+(timer wake-ups, runs in flight) and, when there are metrics to serve, the
+:class:`odek.health.Metrics` counters up to date.
 
 Log levels: a run that goes well logs only at ``debug`` (``fire``, ``run_started``,
 ``run_finished``, ``delivered``); what needs attention is logged above it (a skip at
@@ -17,11 +20,12 @@ burst of 10,000 fires (``benchmarks/bench_scheduler_burst.py``).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from anyio.streams.memory import MemoryObjectSendStream
 from structlog.typing import FilteringBoundLogger
 
+from odek.health.heartbeat import HeartbeatWriter
 from odek.redact import redact
 from odek.scheduler.clock import WallClock
 from odek.scheduler.journal import (
@@ -47,6 +51,9 @@ from odek.scheduler.messages import (
 )
 from odek.store import Job
 
+if TYPE_CHECKING:  # prometheus-client is imported only when metrics are served
+    from odek.health.metrics import Metrics
+
 __all__ = ["Recorder"]
 
 
@@ -60,7 +67,11 @@ def _fields(request: RunRequest) -> dict[str, Any]:
 
 
 class Recorder:
-    """Writes what happens to fires; never blocks except where a method is ``async``."""
+    """Writes what happens to fires; never blocks except where a method is ``async``.
+
+    ``heartbeat`` is told of timer wake-ups and of runs starting and ending (``None``, as
+    for ``odek schedule run``: this process keeps no heartbeat); ``metrics`` of fires,
+    skips, outcomes and deliveries (``None``: nothing is counted)."""
 
     def __init__(
         self,
@@ -68,11 +79,22 @@ class Recorder:
         states: MemoryObjectSendStream[StateEvent],
         clock: WallClock,
         log: FilteringBoundLogger,
+        *,
+        heartbeat: HeartbeatWriter | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.journal = journal
         self.states = states
         self.clock = clock
         self.log = log
+        self.heartbeat = heartbeat
+        self.metrics = metrics
+
+    def timer_woke(self, now: datetime, next_fire: datetime | None, jobs: int) -> None:
+        """The timer woke at ``now`` with ``jobs`` jobs in its table, the earliest due at
+        ``next_fire`` (``None``: none is scheduled)."""
+        if self.heartbeat is not None:
+            self.heartbeat.timer_woke(now, next_fire=next_fire, jobs=jobs)
 
     def scheduled(self, job_id: str, next_run: datetime, sig: str) -> None:
         """``job_id`` will next fire at ``next_run``."""
@@ -81,10 +103,14 @@ class Recorder:
     def unscheduled(self, job_id: str, *, removed: bool) -> None:
         """``job_id`` stopped firing (disabled, or ``removed`` from the file)."""
         self.states.send_nowait(Unscheduled(job_id, removed))
+        if removed and self.metrics is not None:
+            self.metrics.forget_job(job_id)
         self.log.info("job_unscheduled", job_id=job_id, removed=removed)
 
     def fired(self, request: RunRequest) -> None:
         """A fire was handed to the pool."""
+        if self.metrics is not None:
+            self.metrics.fired(str(request.trigger))
         self.log.debug("fire", **_fields(request))
 
     def skipped(self, job: Job, nominal: datetime, trigger: Trigger, reason: str) -> None:
@@ -93,6 +119,8 @@ class Recorder:
         run_id = new_run_id()
         self.journal.append(Skip(run_id, job.id, nominal, str(trigger), at, reason))
         self.states.send_nowait(Recorded(job.id, at, str(Outcome.SKIPPED), reason, counts=False))
+        if self.metrics is not None:
+            self.metrics.skipped(reason)
         self.log.warning(
             "skip",
             job_id=job.id,
@@ -103,7 +131,13 @@ class Recorder:
         )
 
     async def started(self, request: RunRequest, at: datetime) -> None:
-        """Make the intent of ``request`` durable; the run may start once this returns."""
+        """Make the intent of ``request`` durable; the run may start once this returns.
+
+        The run counts as in flight from the call on, whether or not the write succeeds:
+        the caller reports every started run to :meth:`finished`, even one whose intent
+        could not be written, so the count of runs in flight stays exact."""
+        if self.heartbeat is not None:
+            self.heartbeat.run_started()
         await self.journal.write(
             Intent(request.run_id, request.job.id, request.nominal, str(request.trigger), at)
         )
@@ -112,6 +146,11 @@ class Recorder:
     def finished(self, result: RunResult) -> None:
         """Record how a run ended. An ``ok`` run's state is recorded once it is delivered."""
         request = result.request
+        if self.heartbeat is not None:
+            self.heartbeat.run_finished()
+        if self.metrics is not None:
+            seconds = (result.ended - result.started).total_seconds()
+            self.metrics.run_finished(str(result.outcome), seconds, result.tokens)
         self.journal.append(
             Finish(
                 request.run_id,
@@ -138,13 +177,18 @@ class Recorder:
 
     def delivery_retry(self, result: RunResult, attempt: int, delay: float, error: str) -> None:
         """A send failed and will be tried again after ``delay`` seconds."""
+        if self.metrics is not None:
+            self.metrics.delivery_retried()
         self.log.warning(
             "delivery_retry", attempt=attempt, delay=delay, error=error, **_fields(result.request)
         )
 
     def delivered(self, result: RunResult) -> None:
         """The result was sent."""
-        self.journal.append(Delivered(result.request.run_id, self.clock.now()))
+        at = self.clock.now()
+        self.journal.append(Delivered(result.request.run_id, at))
+        if self.metrics is not None:
+            self.metrics.delivered(result.request.job.id, at)
         self.states.send_nowait(
             Recorded(
                 result.request.job.id,
@@ -159,6 +203,8 @@ class Recorder:
         """The result could not be sent; the journal keeps it for a later delivery."""
         error = redact(error)
         self.journal.append(DeliveryFailed(result.request.run_id, self.clock.now(), error))
+        if self.metrics is not None:
+            self.metrics.delivery_failed()
         self.states.send_nowait(
             Recorded(
                 result.request.job.id,

@@ -5,9 +5,13 @@ left open in the run journal (:func:`odek.scheduler.journal.recover`), decide th
 fires (:func:`odek.scheduler.catchup.plan_start`), fill the schedule table, then start the
 actors as children of one :class:`supervisors.Supervisor` (one_for_one), sinks first::
 
-    journal -> state -> watcher -> delivery -> pool -> timer
+    heartbeat -> [health] -> journal -> state -> watcher -> delivery -> pool -> timer
 
-and log one ``ready`` event with the number of jobs. They talk over anyio memory object
+and log one ``ready`` event with the number of jobs. ``heartbeat`` writes
+``ODEK_HOME/schedule-heartbeat.json`` (read by ``odek health``); ``health`` serves
+``GET /healthz`` and ``GET /metrics`` and runs only when ``schedules.http_addr`` is set (a
+port that cannot be listened on fails the start, caused by
+:class:`odek.errors.HealthEndpointError`). The actors talk over anyio memory object
 streams that the service owns (so a restarted actor finds its inbox as it was):
 timer -> pool (run requests), pool -> delivery (results), everyone -> state (state
 events); the journal is written through a shared group-commit writer.
@@ -27,6 +31,7 @@ import signal
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import anyio
 from anyio import WouldBlock
@@ -35,6 +40,7 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 
 from odek.config.model import SchedulesConfig
 from odek.errors import OdekError
+from odek.health.heartbeat import HeartbeatWriter
 from odek.logs import get_logger
 from odek.protocols import Deliverer, Runner
 from odek.scheduler.catchup import plan_start
@@ -52,6 +58,9 @@ from odek.scheduler.watcher import StoreWatcher
 from odek.store import JobsSnapshot, JobStore
 from supervisors import Backoff, ChildSpec, EventKind, Supervisor, SupervisorEvent
 
+if TYPE_CHECKING:  # the endpoint's modules (h11, prometheus-client) load only when served
+    from odek.health.metrics import Metrics
+
 __all__ = ["SchedulerService", "serve"]
 
 _FLUSH_GRACE = 10.0
@@ -67,6 +76,11 @@ class SchedulerService:
     the shortest time between two writes of the state file. The delivery settings
     bound each send and its retries; the supervision settings bound how often actors may
     crash (``max_restarts`` within ``within`` seconds) before the service gives up.
+
+    ``metrics`` counts what happens (fires, skips, outcomes, deliveries, restarts); by
+    default the service builds its own when ``settings.http_addr`` is set, and counts
+    nothing otherwise. A host that serves the endpoint itself (the Telegram bot) passes
+    its own and leaves ``http_addr`` empty.
     """
 
     def __init__(
@@ -85,10 +99,14 @@ class SchedulerService:
         max_restarts: int = 5,
         within: float = 60.0,
         backoff: Backoff = Backoff(initial=0.5, maximum=30.0),  # noqa: B008 -- frozen
+        metrics: Metrics | None = None,
     ) -> None:
         self.settings = settings
         self.home = home
         self.clock: WallClock = clock or SystemClock()
+        self.heartbeat = HeartbeatWriter(home, clock=self.clock.now)
+        self.metrics: Metrics | None = metrics
+        health = [self._health_child(settings.http_addr)] if settings.http_addr else []
         self.store = JobStore(home)
         self.log = get_logger("odek.scheduler")
         self.table = ScheduleTable()
@@ -106,7 +124,14 @@ class SchedulerService:
             MemoryObjectSendStream[StateEvent], MemoryObjectReceiveStream[StateEvent]
         ] = anyio.create_memory_object_stream[StateEvent](math.inf)
 
-        self.recorder = Recorder(self.journal, self._states[0], self.clock, self.log)
+        self.recorder = Recorder(
+            self.journal,
+            self._states[0],
+            self.clock,
+            self.log,
+            heartbeat=self.heartbeat,
+            metrics=self.metrics,
+        )
         self.state = StateKeeper(self.store, self._states[1], {}, self.log, interval=state_interval)
         self.delivery = DeliveryActor(
             deliverer=deliverer,
@@ -147,6 +172,8 @@ class SchedulerService:
         self.supervisor = Supervisor(
             "scheduler",
             [
+                ChildSpec("heartbeat", self.heartbeat.run),
+                *health,
                 ChildSpec("journal", self.journal.run, grace=_FLUSH_GRACE),
                 ChildSpec("state", self.state.run, grace=_FLUSH_GRACE),
                 ChildSpec("watcher", self.watcher.run),
@@ -158,6 +185,18 @@ class SchedulerService:
             within=within,
             backoff=backoff,
             on_event=self._on_event,
+        )
+
+    def _health_child(self, http_addr: str) -> ChildSpec:
+        """The endpoint's child, serving this service's heartbeat and metrics (which it
+        builds unless they were given)."""
+        from odek.health.http import health_child
+        from odek.health.metrics import Metrics
+
+        if self.metrics is None:
+            self.metrics = Metrics(heartbeat=self.heartbeat.snapshot)
+        return health_child(
+            http_addr, heartbeat=self.heartbeat.snapshot, metrics=self.metrics, clock=self.clock.now
         )
 
     def stop(self) -> None:
@@ -287,6 +326,12 @@ class SchedulerService:
             stream.close()
 
     def _on_event(self, event: SupervisorEvent) -> None:
+        try:
+            self.heartbeat.supervisor_event(event)
+            if self.metrics is not None:
+                self.metrics.supervisor_event(event)
+        except Exception as exc:  # raised from this hook, it would stop every actor
+            self.log.error("heartbeat_update_failed", error=f"{type(exc).__name__}: {exc}")
         fields: dict[str, object] = {"actor": event.child, "supervisor": event.supervisor}
         if event.error is not None:
             fields["error"] = f"{type(event.error).__name__}: {event.error}"

@@ -98,6 +98,7 @@ class Timer:
                 self.apply(snapshot, now)
             self.fire_due(now)
             earliest = self.table.earliest()
+            self.recorder.timer_woke(now, earliest, len(self.table))
             delay = self.max_sleep
             if earliest is not None:
                 delay = min(delay, max(0.0, (earliest - now).total_seconds()))

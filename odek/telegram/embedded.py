@@ -11,6 +11,12 @@ released.
 Results for Telegram go out through the bot's live client (:class:`BotDeliverer`); a
 result delivered to a chat that has a conversation is also added to that conversation,
 so the user can ask about it.
+
+With ``schedules.http_addr`` set the bot serves ``/healthz`` and ``/metrics`` itself, for
+its whole life (see :class:`odek.telegram.TelegramBot`): while this scheduler runs they
+describe it (:meth:`EmbeddedScheduler.heartbeat`, and the ``metrics`` it counts into);
+while it stands by, ``/healthz`` judges the heartbeat in ``ODEK_HOME`` (the daemon's) and
+``/metrics`` has that heartbeat's gauges and this bot's counters.
 """
 
 from __future__ import annotations
@@ -18,18 +24,24 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import anyio
+import msgspec
 from anyio.abc import TaskStatus
 
 from odek.config import Config
-from odek.errors import LockHeldError, StoreError
+from odek.errors import LockHeldError, OdekError, StoreError
+from odek.health.heartbeat import Heartbeat, read_heartbeat
 from odek.logs import get_logger
 from odek.protocols import Deliverer, Runner
 from odek.scheduler import DaemonLock, SchedulerService, WallClock
 from odek.store import Job
 
-__all__ = ["BotDeliverer", "EmbeddedScheduler", "OnDelivered"]
+if TYPE_CHECKING:
+    from odek.health.metrics import Metrics
+
+__all__ = ["BotDeliverer", "EmbeddedScheduler", "OnDelivered", "stored_heartbeat"]
 
 log = get_logger("odek.telegram")
 
@@ -59,8 +71,19 @@ class BotDeliverer:
             log.warning("record_scheduled_failed", job_id=job.id, chat_id=chat_id, error=str(exc))
 
 
+def stored_heartbeat(home: Path) -> Heartbeat | None:
+    """The heartbeat in ``home`` (another process's scheduler), or ``None`` when there is
+    none or it cannot be read (logged): the endpoint then reports no heartbeat."""
+    try:
+        return read_heartbeat(home)
+    except OdekError as exc:
+        log.warning("heartbeat_unreadable", error=str(exc))
+        return None
+
+
 class EmbeddedScheduler:
-    """The bot's scheduler child (see the module docstring)."""
+    """The bot's scheduler child (see the module docstring). ``metrics``, when the bot
+    serves the endpoint, is where every scheduler this child runs counts."""
 
     def __init__(
         self,
@@ -71,6 +94,7 @@ class EmbeddedScheduler:
         deliverer: Deliverer,
         retry_interval: float = 10.0,
         clock: WallClock | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.config = config
         self.home = home
@@ -78,12 +102,19 @@ class EmbeddedScheduler:
         self.deliverer = deliverer
         self.retry_interval = retry_interval
         self.clock = clock
+        self.metrics = metrics
         self.service: SchedulerService | None = None
 
     @property
     def active(self) -> bool:
         """Whether this process's scheduler runs (holds the lock)."""
         return self.service is not None
+
+    def heartbeat(self) -> Heartbeat | None:
+        """This process's scheduler's heartbeat while it runs, else the one in ODEK_HOME."""
+        if self.service is not None:
+            return self.service.heartbeat.snapshot()
+        return stored_heartbeat(self.home)
 
     def reload(self) -> None:
         """Ask the running scheduler to reload ``schedules.json`` now. Without one (a daemon
@@ -103,11 +134,13 @@ class EmbeddedScheduler:
         lock = await self._take_lock()
         try:
             service = SchedulerService(
-                self.config.schedules,
+                # The bot serves the endpoint (it must outlive a standby and a takeover).
+                msgspec.structs.replace(self.config.schedules, http_addr=""),
                 runner=runner,
                 deliverer=self.deliverer,
                 home=self.home,
                 clock=self.clock,
+                metrics=self.metrics,
             )
             self.service = service
             await service.run()

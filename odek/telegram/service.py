@@ -1,9 +1,14 @@
 """The Telegram bot: its actors on one supervision tree, its commands, and how it starts.
 
 Children of the ``telegram`` supervisor, in start order (so they stop in the reverse
-order: first no more updates, then the conversations drain, the scheduler last)::
+order: first no more updates, then the conversations drain, the scheduler, the endpoint
+last)::
 
-    scheduler (with schedules.enabled) -> conversations -> router -> poller
+    [health] -> scheduler (with schedules.enabled) -> conversations -> router -> poller
+
+``health`` serves ``GET /healthz`` and ``GET /metrics`` when ``schedules.http_addr`` is set
+(see :mod:`odek.telegram.embedded` for what they report while the scheduler stands by or is
+disabled); a port that cannot be listened on stops the bot at start.
 
 The poller feeds the router through an unbounded memory stream owned here; a 401 or 409
 from the Bot API stops the whole bot and :meth:`TelegramBot.run` raises
@@ -35,6 +40,7 @@ from telegram.error import TelegramError
 from odek.config import Config
 from odek.deliver import build_deliverer, open_bot
 from odek.errors import ConfigError, TelegramFatalError
+from odek.health.heartbeat import utc_now
 from odek.logs import get_logger
 from odek.protocols import Runner
 from odek.scheduler import WallClock
@@ -43,16 +49,25 @@ from odek.telegram.access import Access
 from odek.telegram.agent import AgentChat, ChatAgent, interactive_toolset_factory
 from odek.telegram.approvals import APPROVAL_TIMEOUT, ApprovalBroker
 from odek.telegram.conversation import ConversationManager, ManualRun
-from odek.telegram.embedded import BotDeliverer, EmbeddedScheduler
+from odek.telegram.embedded import BotDeliverer, EmbeddedScheduler, stored_heartbeat
 from odek.telegram.history import HistoryStore
 from odek.telegram.poller import OffsetStore, Poller, fatal_error
 from odek.telegram.restart import RestartControl
 from odek.telegram.router import Command, CommandHandler, Pressed, Router
 from odek.telegram.schedule_commands import ScheduleCommands
 from odek.telegram.sender import ChatSender
-from supervisors import ChildSpec, EventKind, Restart, Supervisor, SupervisorEvent
+from supervisors import (
+    ChildSpec,
+    EventKind,
+    Restart,
+    StartupError,
+    Supervisor,
+    SupervisorEvent,
+)
 
 if TYPE_CHECKING:
+    from odek.health.heartbeat import Heartbeat
+    from odek.health.metrics import Metrics
     from odek.tools import McpHub
 
 __all__ = ["COMMANDS", "BotExit", "TelegramBot", "check_startable", "open_telegram", "run_bot"]
@@ -141,6 +156,11 @@ class TelegramBot:
             idle_timeout=idle_timeout,
             drain_timeout=config.schedules.drain_timeout,
         )
+        self.metrics: Metrics | None = None
+        if config.schedules.http_addr:
+            from odek.health.metrics import Metrics
+
+            self.metrics = Metrics(heartbeat=self.heartbeat)
         self.scheduler: EmbeddedScheduler | None = None
         if config.schedules.enabled:
             self.scheduler = EmbeddedScheduler(
@@ -154,6 +174,7 @@ class TelegramBot:
                 ),
                 retry_interval=standby_retry,
                 clock=scheduler_clock,
+                metrics=self.metrics,
             )
         self.schedules = ScheduleCommands(
             store=JobStore(home),
@@ -192,9 +213,27 @@ class TelegramBot:
             # Its own drain (runs, then deliveries of up to 60 s) must fit in its grace.
             grace = config.schedules.drain_timeout + 75.0
             children.insert(0, ChildSpec("scheduler", self.scheduler.run, grace=grace))
+        if self.metrics is not None:
+            from odek.health.http import health_child
+
+            wall = utc_now if scheduler_clock is None else scheduler_clock.now
+            health = health_child(
+                config.schedules.http_addr,
+                heartbeat=self.heartbeat,
+                metrics=self.metrics,
+                clock=wall,
+            )
+            children.insert(0, health)
         self.supervisor = Supervisor(
             "telegram", children, max_restarts=5, within=60.0, on_event=_log_event
         )
+
+    def heartbeat(self) -> Heartbeat | None:
+        """What the endpoint reports: the embedded scheduler's heartbeat while it runs, else
+        the one in ODEK_HOME (a daemon's)."""
+        if self.scheduler is not None:
+            return self.scheduler.heartbeat()
+        return stored_heartbeat(self.home)
 
     # --- control -----------------------------------------------------------------------
 
@@ -216,16 +255,17 @@ class TelegramBot:
         try:
             async with anyio.create_task_group() as tasks:
                 await tasks.start(self._supervise)
-                log.info(
-                    "bot_ready",
-                    username=self.username,
-                    scheduler="embedded" if self.scheduler is not None else "disabled",
-                )
-                task_status.started()
-                for chat_id in back:
-                    await self.sender.send(chat_id, BACK)
-                if back:
-                    await anyio.to_thread.run_sync(self.restart.done)
+                if self._crash is None:  # else an actor failed to start: raised below
+                    log.info(
+                        "bot_ready",
+                        username=self.username,
+                        scheduler="embedded" if self.scheduler is not None else "disabled",
+                    )
+                    task_status.started()
+                    for chat_id in back:
+                        await self.sender.send(chat_id, BACK)
+                    if back:
+                        await anyio.to_thread.run_sync(self.restart.done)
         finally:
             for stream in self._updates:
                 stream.close()
@@ -244,6 +284,8 @@ class TelegramBot:
         except Exception as exc:  # re-raised plainly by run(), not inside an exception group
             log.error("bot_failed", error=f"{type(exc).__name__}: {exc}")
             self._crash = exc
+            if isinstance(exc, StartupError):  # raised before readiness: nothing runs
+                task_status.started()
 
     def _fatal(self, error: TelegramFatalError) -> None:
         self.failure = self.failure or error
