@@ -230,3 +230,43 @@ def test_manual_run_is_recorded_and_refused_while_the_job_runs(odek_home, fake_m
         daemon.kill()
     assert refused.returncode == 1
     assert "is running right now" in refused.stderr
+
+
+def test_a_result_whose_delivery_failed_is_kept_and_redelivered_once(odek_home, fake_model):
+    JobStore(odek_home).add(make_job("first", "0 0 1 1 *"))
+    env = environment(odek_home, fake_model)
+
+    def odek(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "odek", "schedule", *args],
+            cwd=odek_home.parent,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=WAIT,
+        )
+
+    # A directory where the log file should be makes every log delivery fail.
+    (odek_home / "schedule.log").mkdir()
+    fake_model.push(answer("the kept answer"))
+    failed = odek("run", "first")
+    assert failed.returncode == 1
+    assert "not delivered" in failed.stderr
+    (run,) = read_history(odek_home, "first")
+    assert (run.outcome, run.delivery, run.result) == ("error", "failed", "the kept answer")
+    assert run.error.startswith("delivery: ")
+
+    (odek_home / "schedule.log").rmdir()
+    redelivered = odek("redeliver", "first")
+    assert redelivered.returncode == 0, redelivered.stderr
+    assert delivered_jobs(odek_home) == ["first"]
+    assert "the kept answer" in (odek_home / "schedule.log").read_text()
+    (run,) = read_history(odek_home, "first")
+    assert (run.outcome, run.delivery, run.error) == ("ok", "delivered", "")
+    assert JobStore(odek_home).load_states()["first"].last_status == "ok"
+
+    # Nothing is left to send: a second redeliver is refused and sends nothing.
+    again = odek("redeliver", "first")
+    assert again.returncode == 2
+    assert "no run whose result is waiting to be delivered" in again.stderr
+    assert delivered_jobs(odek_home) == ["first"]

@@ -1,4 +1,4 @@
-"""``odek schedule daemon``, ``odek schedule run <id>`` and ``odek schedule history <id>``.
+"""``odek schedule daemon``, ``run <id>``, ``history <id>`` and ``redeliver <id>``.
 
 - ``daemon`` runs the scheduler in the foreground until SIGTERM or SIGINT (drain, write,
   exit 0); SIGHUP reloads ``schedules.json``. It holds ``ODEK_HOME/schedule.lock``: a
@@ -7,6 +7,7 @@
 - ``run`` runs one job now through the same runner, deliverer and run journal (a
   ``manual`` run in its history); refused while the job is running elsewhere.
 - ``history`` prints a job's recent runs (``--json`` for a JSON array).
+- ``redeliver`` sends again the result a run kept because its delivery failed.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from odek.cli.render import NONE, format_duration, format_instant, format_table
-from odek.errors import RunError
+from odek.errors import InputError, RunError
 from odek.home import odek_home
 
 if TYPE_CHECKING:
@@ -60,6 +61,18 @@ def register(verbs: argparse._SubParsersAction[Any]) -> None:
     history.add_argument("id", help="the job's id")
     history.add_argument("--json", action="store_true", help="print a JSON array")
     history.set_defaults(handler=_history)
+
+    redeliver = verbs.add_parser(
+        "redeliver",
+        help="send again a result whose delivery failed",
+        description="Send again the result that a run kept because its delivery failed "
+        "(its history shows 'delivery: ...'): by default the job's latest such run.",
+    )
+    redeliver.add_argument("id", help="the job's id")
+    redeliver.add_argument(
+        "--run", metavar="RUN_ID", help="a run id from 'odek schedule history ID --json'"
+    )
+    redeliver.set_defaults(handler=_redeliver)
 
 
 def _daemon(_args: argparse.Namespace) -> int:
@@ -111,6 +124,44 @@ def _run(args: argparse.Namespace) -> int:
     if result.outcome is not Outcome.OK:
         raise RunError(f"run: {result.outcome}: {result.error}")
     if not delivered:
+        raise RunError("deliver: the result was not delivered (see 'odek schedule history')")
+    return 0
+
+
+def _redeliver(args: argparse.Namespace) -> int:
+    import anyio
+
+    from odek.config import load_config
+    from odek.deliver import build_deliverer
+    from odek.logs import configure_logging
+    from odek.scheduler import deliver_again, read_history
+    from odek.scheduler.manual import REDELIVERABLE
+    from odek.store import JobStore
+
+    configure_logging()
+    config = load_config()
+    home = odek_home()
+    job = JobStore(home).get(args.id)
+    runs = read_history(home, job.id)
+    if args.run:
+        chosen = [run for run in runs if run.run == args.run]
+        if not chosen:
+            raise InputError(f"no run {args.run} in the history of {job.id}")
+    else:
+        chosen = [run for run in runs if run.delivery in REDELIVERABLE and run.result]
+        if not chosen:
+            raise InputError(f"{job.id} has no run whose result is waiting to be delivered")
+    run = chosen[-1]
+    print(
+        f"Delivering the result of run {run.run} ({format_instant(run.nominal)})…", file=sys.stderr
+    )
+
+    async def main() -> bool:
+        return await deliver_again(
+            job, run, deliverer=build_deliverer(config, home=home), home=home
+        )
+
+    if not anyio.run(main, backend="asyncio"):
         raise RunError("deliver: the result was not delivered (see 'odek schedule history')")
     return 0
 

@@ -273,7 +273,10 @@ def _apply(entry: RunEntry, record: Finish | Delivering | Delivered | DeliveryFa
         case Delivering():
             entry.delivery = "sending"
         case Delivered():
+            # Only ok runs are delivered: a result sent again after a failed delivery
+            # makes the run ok again.
             entry.delivery = "delivered"
+            entry.outcome, entry.error = "ok", ""
         case DeliveryFailed():
             entry.delivery = "unconfirmed" if record.error == UNCONFIRMED_ERROR else "failed"
             entry.outcome, entry.error = "error", f"delivery: {record.error}"

@@ -9,12 +9,12 @@ they are written anywhere. The same calls keep the :class:`odek.health.Heartbeat
 (timer wake-ups, runs in flight) and, when there are metrics to serve, the
 :class:`odek.health.Metrics` counters up to date.
 
-Log levels: a run that goes well logs only at ``debug`` (``fire``, ``run_started``,
-``run_finished``, ``delivered``); what needs attention is logged above it (a skip at
-``warning``, ``run_failed`` and ``delivery_failed`` at ``error``). The journal
-(``odek schedule history``) has every run either way. A rendered, redacted event costs
-some 60 us, so even one ``info`` line per run would make logging the largest cost of a
-burst of 10,000 fires (``benchmarks/bench_scheduler_burst.py``).
+Log levels: every fire ends in exactly one ``info`` event or above that carries its job
+id, nominal time and run id: ``run_finished`` (``info``), ``run_failed`` (``error``) or
+``skip`` (``warning``, with the reason); every delivery in ``delivered`` (``info``) or
+``delivery_failed`` (``error``), every retry in ``delivery_retry`` (``warning``). The
+moments in between (``fire``, ``run_started``) are ``debug``. An event costs about 10 us
+(``benchmarks/bench_logs.py``), so a 10,000-fire burst spends some 0.2 s logging.
 """
 
 from __future__ import annotations
@@ -164,7 +164,7 @@ class Recorder:
         )
         fields = _fields(request) | {"outcome": str(result.outcome), "tokens": result.tokens}
         if result.outcome is Outcome.OK:
-            self.log.debug("run_finished", **fields)
+            self.log.info("run_finished", **fields)
             return
         self.states.send_nowait(
             Recorded(request.job.id, result.started, str(result.outcome), redact(result.error))
@@ -197,7 +197,7 @@ class Recorder:
                 result=preview(redact(result.text)),
             )
         )
-        self.log.debug("delivered", **_fields(result.request))
+        self.log.info("delivered", **_fields(result.request))
 
     def delivery_failed(self, result: RunResult, error: str) -> None:
         """The result could not be sent; the journal keeps it for a later delivery."""
