@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
-import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from odek.cli.render import NONE, format_duration, format_instant, format_table
 from odek.config import load_config, parse_duration
 from odek.cron import CronExpr, Fire, load_zone, parse
 from odek.errors import InputError, JobNotFoundError, OdekError, UsageError
+from odek.health.heartbeat import pid_alive
 from odek.home import odek_home
 from odek.scheduler.status import read_status
 from odek.store import Delivery, Job, JobStore, RunState
@@ -102,7 +102,7 @@ def _warn_reload_error(home: Path) -> None:
     """Tell, on stderr, when the running daemon refused the file's last edit: it keeps
     firing the definitions it had, which may differ from what the file now says."""
     status = read_status(home)
-    if status is None or not status.error or not _alive(status.pid):
+    if status is None or not status.error or not pid_alive(status.pid):
         return
     when = format_instant(status.error_at, offset=False) if status.error_at else "?"
     print(
@@ -110,16 +110,6 @@ def _warn_reload_error(home: Path) -> None:
         f"{when} and still runs the previous definitions: {status.error}",
         file=sys.stderr,
     )
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # alive, but someone else's
-        return True
-    return True
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,6 @@ a wake-up at most :data:`odek.health.heartbeat.WRITE_INTERVAL` seconds late, so
 
 from __future__ import annotations
 
-import os
 import socket
 from datetime import datetime
 from pathlib import Path
@@ -21,6 +20,7 @@ from odek.health.heartbeat import (
     HEARTBEAT_FILE,
     Heartbeat,
     iso_utc,
+    pid_alive,
     process_start,
     read_heartbeat,
 )
@@ -98,12 +98,8 @@ def evaluate(beat: Heartbeat, now: datetime, *, stale_after: float = STALE_AFTER
 def _process_gone(beat: Heartbeat) -> str | None:
     if beat.host != socket.gethostname() or beat.pid <= 0:
         return None
-    try:
-        os.kill(beat.pid, 0)
-    except ProcessLookupError:
+    if not pid_alive(beat.pid):
         return f"the scheduler process (PID {beat.pid}) is not running"
-    except PermissionError:
-        pass  # alive, owned by another user
     if beat.pid_start is not None:
         start = process_start(beat.pid)
         if start is not None and start != beat.pid_start:

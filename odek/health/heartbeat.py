@@ -95,6 +95,17 @@ class Heartbeat(msgspec.Struct, frozen=True, kw_only=True):
     last_error_at: datetime | None = None
 
 
+def pid_alive(pid: int) -> bool:
+    """Whether a process with id ``pid`` exists (owned by anyone)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, owned by another user
+        return True
+    return True
+
+
 def process_start(pid: int) -> int | None:
     """The start time of process ``pid`` in clock ticks after boot, or ``None`` when it is
     unknown (no such process, no ``/proc``)."""
