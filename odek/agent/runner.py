@@ -77,14 +77,7 @@ async def run_task(
     async def record(tokens: int) -> None:
         await anyio.to_thread.run_sync(budget.record, tokens)
 
-    async with ChatClient(
-        base_url=config.base_url,
-        api_key=config.api_key,
-        model=config.model,
-        timeout=config.request_timeout,
-        thinking=config.thinking,
-        sleep=sleep,
-    ) as llm:
+    async with ChatClient.from_config(config, sleep=sleep) as llm:
         result = await run_agent(
             llm,
             toolset,

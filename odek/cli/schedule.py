@@ -20,7 +20,7 @@ from typing import Any
 
 from odek.cli.parsing import help_handler
 from odek.cli.render import NONE, format_duration, format_instant, format_table
-from odek.config import load_config, parse_duration
+from odek.config import load_config, parse_run_timeout
 from odek.cron import CronExpr, Fire, load_zone, parse
 from odek.errors import InputError, JobNotFoundError, OdekError, UsageError
 from odek.health.heartbeat import pid_alive
@@ -249,7 +249,7 @@ def _add(args: argparse.Namespace) -> int:
         enabled=not args.disabled,
         catchup=args.catchup,
         timezone=_checked_zone(args.tz),
-        timeout=_timeout(args.timeout),
+        timeout=parse_run_timeout(args.timeout, source="--timeout"),
     )
     stored = _open_store().add(job)
     print(f"Added {stored.id}")
@@ -296,7 +296,7 @@ def _edit(args: argparse.Namespace) -> int:
     if args.catchup is not None:
         changes["catchup"] = args.catchup
     if args.timeout is not None:
-        changes["timeout"] = _timeout(args.timeout)
+        changes["timeout"] = parse_run_timeout(args.timeout, source="--timeout")
     if args.name is not None:
         changes["name"] = args.name.strip()
     if not changes:
@@ -323,20 +323,6 @@ def _checked_zone(text: str) -> str:
     if zone:
         load_zone(zone)
     return zone
-
-
-def _timeout(text: str | None) -> float | None:
-    """A job's run timeout in seconds from ``--timeout``; ``None`` (the configured default)
-    when the flag is absent or empty."""
-    if text is None or not text.strip():
-        return None
-    try:
-        seconds = parse_duration(text)
-    except ValueError as err:
-        raise InputError(f"--timeout: {err}") from None
-    if seconds <= 0:
-        raise InputError(f"--timeout: expected a duration greater than zero, got {text!r}")
-    return seconds
 
 
 def _job_lines(job: Job) -> list[str]:

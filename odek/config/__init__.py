@@ -7,7 +7,7 @@ from __future__ import annotations
 from odek.config.fields import FIELDS, Field
 from odek.config.load import Resolved, load_config, resolve_config
 from odek.config.model import Config, SchedulesConfig, TelegramConfig
-from odek.config.values import parse_duration
+from odek.config.values import parse_duration, parse_run_timeout
 
 __all__ = [
     "FIELDS",
@@ -18,5 +18,6 @@ __all__ = [
     "TelegramConfig",
     "load_config",
     "parse_duration",
+    "parse_run_timeout",
     "resolve_config",
 ]

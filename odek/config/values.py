@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
+from odek.errors import InputError
 from odek.policy import Action, RiskClass
 
 #: A parser takes a raw value and whether it came from a string-only source (environment,
@@ -51,6 +52,21 @@ def parse_duration(raw: Any) -> float:
         raise ValueError(f"expected {DURATION_HELP}, got {raw!r}")
     if not seconds >= 0 or seconds == float("inf"):
         raise ValueError(f"expected {DURATION_HELP} that is not negative, got {raw!r}")
+    return seconds
+
+
+def parse_run_timeout(text: str | None, *, source: str) -> float | None:
+    """A job's run timeout in seconds from what a user typed (``"90s"``, ``"15m"``); ``None``
+    (the configured default) for absent or blank text. Raises :class:`InputError` naming
+    ``source`` (a flag or option) for a malformed or non-positive duration."""
+    if text is None or not text.strip():
+        return None
+    try:
+        seconds = parse_duration(text)
+    except ValueError as err:
+        raise InputError(f"{source}: {err}") from None
+    if seconds <= 0:
+        raise InputError(f"{source}: expected a duration greater than zero, got {text!r}")
     return seconds
 
 

@@ -16,7 +16,7 @@ import math
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 import anyio
 import httpx
@@ -25,6 +25,9 @@ import msgspec
 from odek.errors import LLMError
 from odek.llm.messages import ChatResponse, Completion, Message
 from odek.redact import redact, register_secret
+
+if TYPE_CHECKING:
+    from odek.config import Config
 
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 MAX_RETRY_WAIT = 60.0
@@ -65,6 +68,18 @@ class ChatClient:
         if api_key:
             headers["Authorization"] = f"Bearer {api_key}"
         self._http = httpx.AsyncClient(headers=headers, timeout=httpx.Timeout(timeout))
+
+    @classmethod
+    def from_config(cls, config: Config, *, sleep: Sleep = anyio.sleep) -> Self:
+        """The client for the configured endpoint, key, model, timeout and thinking mode."""
+        return cls(
+            base_url=config.base_url,
+            api_key=config.api_key,
+            model=config.model,
+            timeout=config.request_timeout,
+            thinking=config.thinking,
+            sleep=sleep,
+        )
 
     async def __aenter__(self) -> Self:
         return self

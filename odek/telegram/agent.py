@@ -105,13 +105,7 @@ class AgentChat:
         async def record(tokens: int) -> None:
             await anyio.to_thread.run_sync(self.budget.record, tokens)
 
-        async with ChatClient(
-            base_url=config.base_url,
-            api_key=config.api_key,
-            model=config.model,
-            timeout=config.request_timeout,
-            thinking=config.thinking,
-        ) as llm:
+        async with ChatClient.from_config(config) as llm:
             result = await run_agent(
                 _WithHistory(llm, history),
                 self._toolset_factory(approver),

@@ -27,7 +27,7 @@ import anyio
 from telegram import InlineKeyboardMarkup
 
 from odek.cli.render import NONE, format_instant
-from odek.config import Config, parse_duration
+from odek.config import Config, parse_run_timeout
 from odek.cron import CronExpr, load_zone, parse
 from odek.errors import InputError, JobNotFoundError, OdekError, UsageError
 from odek.store import Delivery, Job, JobStore, RunState
@@ -245,7 +245,7 @@ class ScheduleCommands:
             deliver = Delivery.parse(request.deliver or "telegram")
             if deliver.kind == "telegram" and not deliver.chat_id:
                 deliver = Delivery("telegram", chat_id)
-            timeout = _timeout(request.timeout)
+            timeout = parse_run_timeout(request.timeout, source="timeout")
             job = Job(
                 name=(request.name or "").strip(),
                 cron=request.cron,
@@ -384,18 +384,6 @@ def _fire_lines(expr: CronExpr, zone: str, now: datetime, count: int) -> list[st
         note = f"  [DST: {fire.note}]" if fire.note else ""
         lines.append(f"    {format_instant(fire.at, offset=False)}{note}")
     return lines
-
-
-def _timeout(text: str | None) -> float | None:
-    if text is None:
-        return None
-    try:
-        seconds = parse_duration(text)
-    except ValueError as exc:
-        raise InputError(f"timeout: {exc}") from None
-    if seconds <= 0:
-        raise InputError(f"timeout: expected a duration greater than zero, got {text!r}")
-    return seconds
 
 
 def _toast(text: str) -> str:
