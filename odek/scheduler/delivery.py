@@ -96,7 +96,16 @@ class DeliveryActor:
 
     async def _send(self, result: RunResult, slots: anyio.Semaphore) -> None:
         try:
-            await self.deliver(result)
+            while True:
+                await self.deliver(result)
+                # Go on with the next queued result in this task and slot: the next
+                # ``delivering`` mark is then queued at once, in the journal commit that
+                # makes this ``delivered`` durable, instead of a commit of its own once a
+                # new task has started.
+                try:
+                    result = self.results.receive_nowait()
+                except WouldBlock:
+                    return
         finally:
             slots.release()
 
@@ -111,12 +120,16 @@ class DeliveryActor:
         error = ""
         for attempt in range(1, self.attempts + 1):
             try:
-                with anyio.fail_after(self.timeout):
+                # move_on_after, not fail_after: the same budget for a fraction of the cost
+                # (fail_after wraps it in a generator-based context manager).
+                with anyio.move_on_after(self.timeout) as budget:
                     await self.deliverer.deliver(request.job, result.text, nominal=request.nominal)
+                if budget.cancelled_caught:
+                    raise TimeoutError
             except anyio.get_cancelled_exc_class():
                 self.recorder.delivery_failed(result, "unconfirmed: odek stopped during the send")
                 raise
-            except TimeoutError:
+            except TimeoutError:  # the budget ran out, or the deliverer timed out itself
                 error = f"no answer within {self.timeout:g} s"
             except DeliveryError as exc:
                 error = describe_error(exc)

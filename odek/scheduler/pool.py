@@ -1,7 +1,9 @@
 """The WorkerPool actor: runs fires, at most ``max_concurrent`` at a time.
 
 It takes a :class:`RunRequest` from its inbox only when a slot is free, so requests wait in
-the (unbounded) inbox and the timer never waits for the pool. Each run:
+the (unbounded) inbox and the timer never waits for the pool; a run that ends takes the
+next queued request in its own task and slot. Run locks are taken through one shared
+:class:`~odek.scheduler.running.RunLocks`. Each run:
 
 1. takes the job's cross-process run lock (held by ``odek schedule run``? then the fire is
    recorded ``skipped: overlap``);
@@ -20,6 +22,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import anyio
+import anyio.lowlevel
 from anyio import WouldBlock
 from anyio.abc import TaskStatus
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
@@ -29,7 +32,7 @@ from odek.protocols import Runner
 from odek.scheduler.clock import WallClock
 from odek.scheduler.messages import Outcome, RunRequest, RunResult
 from odek.scheduler.recorder import Recorder
-from odek.scheduler.running import JobRunLock, RunningJobs
+from odek.scheduler.running import RunLocks, RunningJobs
 from odek.store import Job
 from supervisors import drain_task_group
 
@@ -72,6 +75,7 @@ class WorkerPool:
         self.max_concurrent = max_concurrent
         self.run_timeout = run_timeout
         self.drain_timeout = drain_timeout
+        self._taking = False  # whether a run that ends may take the next queued request
 
     def timeout_of(self, job: Job) -> float:
         """The run timeout of ``job``: its own, else the configured one."""
@@ -80,32 +84,55 @@ class WorkerPool:
     async def run(self, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
         """Take requests while a slot is free; on stop, drain the runs in flight."""
         slots = anyio.Semaphore(self.max_concurrent)
-        async with drain_task_group(self.drain_timeout) as runs:
-            task_status.started()
-            while True:
-                await slots.acquire()
+        # The locks outlive the runs: the task group drains before they are closed.
+        with RunLocks(self.home) as locks:
+            async with drain_task_group(self.drain_timeout) as runs:
+                self._taking = True
+                task_status.started()
                 try:
-                    request = await self.requests.receive()
-                except BaseException:
-                    slots.release()
-                    raise
-                runs.start_soon(self._execute, request, slots)
-                # Start every request that has a free slot now, without yielding: the runs
-                # then write their intents together, and the journal makes them durable
-                # with one fsync instead of one each.
-                while slots.value > 0:
-                    try:
-                        request = self.requests.receive_nowait()
-                    except WouldBlock:
-                        break
-                    slots.acquire_nowait()
-                    runs.start_soon(self._execute, request, slots)
+                    while True:
+                        await slots.acquire()
+                        try:
+                            request = await self.requests.receive()
+                        except BaseException:
+                            slots.release()
+                            raise
+                        runs.start_soon(self._work, request, slots, locks)
+                        # Start every request that has a free slot now, without yielding:
+                        # the runs then write their intents together, and the journal
+                        # makes them durable with one fsync instead of one each.
+                        while slots.value > 0:
+                            try:
+                                request = self.requests.receive_nowait()
+                            except WouldBlock:
+                                break
+                            slots.acquire_nowait()
+                            runs.start_soon(self._work, request, slots, locks)
+                finally:
+                    self._taking = False  # stopping: the runs in flight take no more
 
-    async def _execute(self, request: RunRequest, slots: anyio.Semaphore) -> None:
+    async def _work(self, request: RunRequest, slots: anyio.Semaphore, locks: RunLocks) -> None:
+        """Run ``request``, then the queued requests after it, in this task and slot."""
+        try:
+            while True:
+                await self._execute(request, locks)
+                # Going on here instead of ending for the pool to start a new task queues
+                # the next intent at once, in the journal commit that makes this run's
+                # outcome durable, instead of in a commit of its own.
+                if not self._taking:
+                    return
+                try:
+                    request = self.requests.receive_nowait()
+                except WouldBlock:
+                    return
+        finally:
+            slots.release()
+
+    async def _execute(self, request: RunRequest, locks: RunLocks) -> None:
         job = request.job
         try:
             try:
-                lock = JobRunLock.try_acquire(self.home, job.id)
+                lock = locks.try_acquire(job.id)
             except OdekError as exc:
                 await self.execute(request, failure=describe_error(exc))
                 return
@@ -113,11 +140,12 @@ class WorkerPool:
                 self.recorder.skipped(
                     job, request.nominal, request.trigger, "overlap: running in another process"
                 )
+                # Nothing above waited: let the loop run before this task takes the next.
+                await anyio.lowlevel.checkpoint()
                 return
             with lock:
                 await self.execute(request)
         finally:
-            slots.release()
             self.running.discard(job.id)
 
     async def execute(self, request: RunRequest, *, failure: str = "") -> RunResult:

@@ -89,6 +89,9 @@ class Recorder:
         self.log = log
         self.heartbeat = heartbeat
         self.metrics = metrics
+        self.undelivered = 0
+        """``ok`` results recorded by :meth:`finished` and not yet :meth:`delivered` or
+        :meth:`delivery_failed` (queued for, or in, the delivery actor)."""
 
     def timer_woke(self, now: datetime, next_fire: datetime | None, jobs: int) -> None:
         """The timer woke at ``now`` with ``jobs`` jobs in its table, the earliest due at
@@ -164,6 +167,7 @@ class Recorder:
         )
         fields = _fields(request) | {"outcome": str(result.outcome), "tokens": result.tokens}
         if result.outcome is Outcome.OK:
+            self.undelivered += 1
             self.log.info("run_finished", **fields)
             return
         self.states.send_nowait(
@@ -186,6 +190,7 @@ class Recorder:
     def delivered(self, result: RunResult) -> None:
         """The result was sent."""
         at = self.clock.now()
+        self.undelivered -= 1
         self.journal.append(Delivered(result.request.run_id, at))
         if self.metrics is not None:
             self.metrics.delivered(result.request.job.id, at)
@@ -202,6 +207,7 @@ class Recorder:
     def delivery_failed(self, result: RunResult, error: str) -> None:
         """The result could not be sent; the journal keeps it for a later delivery."""
         error = redact(error)
+        self.undelivered -= 1
         self.journal.append(DeliveryFailed(result.request.run_id, self.clock.now(), error))
         if self.metrics is not None:
             self.metrics.delivery_failed()

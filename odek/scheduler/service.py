@@ -132,7 +132,6 @@ class SchedulerService:
             heartbeat=self.heartbeat,
             metrics=self.metrics,
         )
-        self.state = StateKeeper(self.store, self._states[1], {}, self.log, interval=state_interval)
         self.delivery = DeliveryActor(
             deliverer=deliverer,
             results=self._results[1],
@@ -141,6 +140,14 @@ class SchedulerService:
             attempts=delivery_attempts,
             backoff=delivery_backoff,
             drain_timeout=settings.drain_timeout,
+        )
+        self.state = StateKeeper(
+            self.store,
+            self._states[1],
+            {},
+            self.log,
+            interval=state_interval,
+            idle=lambda: not self.running and not self.recorder.undelivered,
         )
         self.pool = WorkerPool(
             runner=runner,
