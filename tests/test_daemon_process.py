@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 from fakes.openai import FakeOpenAI, answer, hang
-from test_scheduler_support import make_job
+from fakes.scheduler import make_job
 
 from odek.scheduler import read_history
 from odek.store import JobStore, RunState

@@ -1,7 +1,7 @@
 """The heartbeat and metrics of a running scheduler tell the truth.
 
 The real :class:`SchedulerService` runs on trio's virtual clock (the fakes of
-``test_scheduler_support``): its heartbeat file is written and judged healthy while it
+``fakes.scheduler``): its heartbeat file is written and judged healthy while it
 runs, an actor that crashes makes it unhealthy until the supervisor has restarted it, a
 timer that stops turning makes it stale, and the metrics count what the run journal
 records. Then the real ``odek schedule daemon`` with ``ODEK_HTTP_ADDR``, ``odek health``
@@ -26,6 +26,15 @@ import httpx
 import pytest
 from fakes.botapi import FakeBotApi
 from fakes.openai import FakeOpenAI, answer
+from fakes.scheduler import (
+    FakeDeliverer,
+    FakeRunner,
+    after,
+    harness,
+    make_job,
+    settings,
+    wait_until,
+)
 from fakes.telegram_harness import bot_config, eventually, running_bot
 from prometheus_client.parser import text_string_to_metric_families
 from test_daemon_process import (  # the real daemon's helpers
@@ -34,15 +43,6 @@ from test_daemon_process import (  # the real daemon's helpers
     start_daemon,
     stop,
     wait_for,
-)
-from test_scheduler_support import (
-    FakeDeliverer,
-    FakeRunner,
-    after,
-    harness,
-    make_job,
-    settings,
-    wait_until,
 )
 
 from odek.config import load_config

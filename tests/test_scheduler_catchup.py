@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import anyio
 import pytest
-from test_scheduler_support import harness, make_job, settings
+from fakes.scheduler import harness, make_job, settings
 
 from odek.scheduler import read_history
 from odek.scheduler.journal import Intent, append_records

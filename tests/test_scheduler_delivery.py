@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 
 import pytest
-from test_scheduler_support import (
+from fakes.scheduler import (
     events,
     harness,
     logs_fixture,  # noqa: F401 -- the ``logs`` fixture

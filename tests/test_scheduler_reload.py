@@ -8,7 +8,7 @@ from itertools import takewhile
 
 import anyio
 import pytest
-from test_scheduler_support import FakeDeliverer, FakeRunner, harness, make_job, wait_until
+from fakes.scheduler import FakeDeliverer, FakeRunner, harness, make_job, wait_frozen
 
 from odek.config.model import SchedulesConfig
 from odek.cron import load_zone, parse
@@ -26,7 +26,7 @@ def fires(cron: str, start: datetime, end: datetime) -> list[datetime]:
 async def reload(service: SchedulerService) -> None:
     before = service.watcher.reloads
     service.reload()
-    await wait_until(lambda: service.watcher.reloads > before)
+    await wait_frozen(lambda: service.watcher.reloads > before)
 
 
 @pytest.mark.trio
@@ -85,7 +85,7 @@ async def test_broken_file_keeps_the_last_good_jobs_and_reports_why(autojump_clo
         good = h.store.jobs_path.read_bytes()
         h.store.jobs_path.write_text('{"version": 1, "jobs": [')
         service.reload()
-        await wait_until(lambda: (status := read_status(odek_home)) is not None and status.error)
+        await wait_frozen(lambda: (status := read_status(odek_home)) is not None and status.error)
         status = read_status(odek_home)
         assert status is not None
         assert "schedules.json" in status.error
@@ -110,7 +110,7 @@ async def test_reload_requests_coalesce(autojump_clock, odek_home):
         await tg.start(service.run)
         for _ in range(5):
             service.reload()
-        await wait_until(lambda: service.watcher.reloads >= 1)
+        await wait_frozen(lambda: service.watcher.reloads >= 1)
         await anyio.sleep(5)
         assert service.watcher.reloads == 1
         service.stop()

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import anyio
 import pytest
 import structlog
-from test_scheduler_support import harness, make_job
+from fakes.scheduler import harness, make_job
 
 from odek.scheduler.messages import Recorded, StateEvent
 from odek.scheduler.state import StateKeeper

@@ -7,7 +7,7 @@ from itertools import takewhile
 
 import anyio
 import pytest
-from test_scheduler_support import (
+from fakes.scheduler import (
     events,
     harness,
     logs_fixture,  # noqa: F401 -- the ``logs`` fixture

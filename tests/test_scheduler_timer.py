@@ -8,7 +8,7 @@ from pathlib import Path
 
 import anyio
 import pytest
-from test_scheduler_support import (
+from fakes.scheduler import (
     START,
     events,
     harness,

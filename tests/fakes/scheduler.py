@@ -6,6 +6,8 @@ and take virtual time, so the timing of a simulated year is exact on trio's mock
 
 from __future__ import annotations
 
+import math
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -15,6 +17,8 @@ from typing import Any
 import anyio
 import msgspec
 import pytest
+import trio
+import trio.testing
 from structlog.testing import capture_logs
 
 from odek.config.model import SchedulesConfig
@@ -142,6 +146,29 @@ async def wait_until(predicate: Callable[[], bool], *, step: float = 0.01) -> No
     with anyio.fail_after(60):
         while not predicate():  # noqa: ASYNC110
             await anyio.sleep(step)
+
+
+#: Real seconds :func:`wait_frozen` waits before it gives up.
+FROZEN_WAIT_LIMIT = 30.0
+
+
+async def wait_frozen(predicate: Callable[[], bool]) -> None:
+    """Wait in real time, with trio's virtual clock stopped, until ``predicate`` holds.
+
+    For work done in worker threads (a reload reads files in one) that must not let
+    scheduled time pass: an autojumping clock would otherwise jump to the next fire while
+    the thread works, by as much as the machine is slow."""
+    clock = trio.lowlevel.current_clock()
+    assert isinstance(clock, trio.testing.MockClock), "needs the autojump_clock fixture"
+    saved, clock.autojump_threshold = clock.autojump_threshold, math.inf
+    deadline = time.monotonic() + FROZEN_WAIT_LIMIT
+    try:
+        while not predicate():
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"still waiting after {FROZEN_WAIT_LIMIT:g} s of real time")
+            await trio.to_thread.run_sync(time.sleep, 0.002)
+    finally:
+        clock.autojump_threshold = saved
 
 
 @pytest.fixture(name="logs")
