@@ -45,8 +45,9 @@ LEVELS: Mapping[str, int] = {
     "error": logging.ERROR,
     "critical": logging.CRITICAL,
 }
-# Chatty libraries whose INFO lines hold request URLs (and so the bot token).
-_QUIET_LIBRARIES = ("httpx", "httpcore", "telegram", "hpack")
+# Chatty libraries: INFO lines that hold request URLs (and so the bot token), or that
+# repeat what odek logs itself (watchfiles' "1 change detected" before every reload).
+_QUIET_LIBRARIES = ("httpx", "httpcore", "telegram", "hpack", "watchfiles")
 
 # One lock for structlog events and standard-library records, so lines written from
 # several threads never interleave.

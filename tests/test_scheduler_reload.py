@@ -8,11 +8,20 @@ from itertools import takewhile
 
 import anyio
 import pytest
-from fakes.scheduler import FakeDeliverer, FakeRunner, harness, make_job, wait_frozen
+from fakes.scheduler import (
+    FakeDeliverer,
+    FakeRunner,
+    events,
+    harness,
+    logs_fixture,  # noqa: F401 -- the ``logs`` fixture
+    make_job,
+    wait_frozen,
+)
 
 from odek.config.model import SchedulesConfig
 from odek.cron import load_zone, parse
 from odek.scheduler import SchedulerService, SystemClock, read_status
+from odek.scheduler.watcher import EMPTY_SETTLE
 from odek.store import JobStore
 
 START = datetime(2026, 4, 1, 10, 0, 30, tzinfo=UTC)
@@ -134,4 +143,34 @@ async def test_edit_of_the_file_is_picked_up_within_two_seconds(odek_home):
             store.add(make_job("second", "0 0 1 1 *"))
             while "second" not in service.table:  # noqa: ASYNC110 -- no event to wait on
                 await anyio.sleep(0.02)
+        service.stop()
+
+
+@pytest.mark.trio
+async def test_a_file_emptied_for_a_moment_does_not_unschedule_the_jobs(
+    autojump_clock, odek_home, logs
+):
+    h = harness(odek_home, START)
+    h.add(make_job("steady", "*/10 * * * *"))
+    service = h.service()
+    async with anyio.create_task_group() as tg:
+        await tg.start(service.run)
+        good = h.store.jobs_path.read_bytes()
+        h.store.jobs_path.write_bytes(b"")  # an editor truncates, then writes
+        service.reload()
+        await wait_frozen(lambda: service.watcher.settles == 1)
+        h.store.jobs_path.write_bytes(good)
+        await h.sleep_until(START + timedelta(minutes=30))
+        assert len(h.runner.nominals("steady")) == 3
+        assert events(logs, "job_unscheduled") == []
+
+        h.store.jobs_path.write_bytes(b"")  # and this time it stays empty
+        before = service.watcher.reloads
+        service.reload()
+        await wait_frozen(lambda: service.watcher.settles == 2)
+        await anyio.sleep(EMPTY_SETTLE)
+        await wait_frozen(lambda: service.watcher.reloads > before)
+        await h.sleep_until(START + timedelta(minutes=60))
+        assert len(h.runner.nominals("steady")) == 3
+        assert [e["job_id"] for e in events(logs, "job_unscheduled")] == ["steady"]
         service.stop()

@@ -8,7 +8,10 @@ same content, or with an older mtime, is judged by its content). :meth:`request_
 is pending are merged into it.
 
 A file that cannot be loaded leaves the timer running the definitions it has; the error
-goes to the log and to ``schedule-status.json`` (:mod:`odek.scheduler.status`).
+goes to the log and to ``schedule-status.json`` (:mod:`odek.scheduler.status`). A file
+that turns empty while jobs are loaded is believed only if it is still empty
+:data:`EMPTY_SETTLE` seconds later: editors that truncate before they write show an empty
+file for a moment, and taking it at its word would unschedule (and re-anchor) every job.
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ __all__ = ["StoreWatcher"]
 
 FALLBACK_POLL = 2.0
 """Seconds between fingerprint checks when file events are unavailable."""
+EMPTY_SETTLE = 1.0
+"""Seconds an emptied ``schedules.json`` must stay empty before its jobs are dropped."""
 
 
 class StoreWatcher:
@@ -54,6 +59,7 @@ class StoreWatcher:
         self.debounce_ms = debounce_ms
         self.step_ms = step_ms
         self.reloads = 0
+        self.settles = 0
         self._fingerprint: tuple[int, int, str] | None = None
         self._explicit = False
         self._request: anyio.Event | None = None
@@ -119,6 +125,12 @@ class StoreWatcher:
             fingerprint = await anyio.to_thread.run_sync(self.store.fingerprint)
             if not explicit and fingerprint == self._fingerprint:
                 return
+            if fingerprint[1] == 0 and self._fingerprint is not None and self._fingerprint[1]:
+                self.settles += 1
+                await anyio.sleep(EMPTY_SETTLE)
+                fingerprint = await anyio.to_thread.run_sync(self.store.fingerprint)
+                if fingerprint == self._fingerprint:
+                    return  # rewritten as it was: nothing changed after all
             snapshot = await anyio.to_thread.run_sync(self.store.load)
         except OdekError as exc:
             self.log.error("reload_failed", error=str(exc), explicit=explicit)
