@@ -57,9 +57,20 @@ def test_a_revoked_token_stops_the_bot_with_exit_1_and_a_clear_message(
 def test_a_conversation_with_odek_telegram(odek_home: Path, tmp_path: Path) -> None:
     with FakeBotApi().serving_in_thread() as api, FakeOpenAI() as llm:
         llm.push(answer("Hello! I am **odek**."), answer("You said hi before."))
-        bot = OdekProcess(["telegram"], odek_env(api, odek_home, llm.url), tmp_path)
+        env = odek_env(api, odek_home, llm.url)
+        bot = OdekProcess(["telegram"], env, tmp_path)
         try:
             bot.wait_for_line("bot_ready")
+            second = subprocess.run(
+                [sys.executable, "-m", "odek", "telegram"],
+                env=env,
+                cwd=tmp_path,
+                capture_output=True,
+                text=True,
+                timeout=30,
+            )
+            assert second.returncode == 1
+            assert f"already running (PID {bot.proc.pid}); the bot lock" in second.stderr
             api.text_update("hi", chat_id=CHAT)
             wait_sync(lambda: "Hello! I am odek." in sent_to(api, CHAT))
             api.text_update("what did I say?", chat_id=CHAT)

@@ -34,19 +34,24 @@ def _telegram(_args: argparse.Namespace) -> int:
     from odek.config import load_config
     from odek.home import odek_home
     from odek.logs import configure_logging
+    from odek.scheduler.lock import BOT_LOCK_FILE, DaemonLock
     from odek.telegram import BotExit, run_bot
     from supervisors import SupervisorError
 
     configure_logging()
     config = load_config()
-    try:
-        result = anyio.run(lambda: run_bot(config, home=odek_home()), backend="asyncio")
-    except SupervisorError as exc:  # an actor failed to start (the endpoint's port) or crashed
-        cause = f": {exc.__cause__}" if exc.__cause__ is not None else ""
-        print(f"odek: bot stopped: {exc}{cause}", file=sys.stderr)
-        return 1
+    home = odek_home()
+    # Two bots on one ODEK_HOME would share the update offset and the conversations.
+    with DaemonLock.acquire(home, name=BOT_LOCK_FILE, role="bot"):
+        try:
+            result = anyio.run(lambda: run_bot(config, home=home), backend="asyncio")
+        except SupervisorError as exc:  # an actor failed to start (the port) or crashed
+            cause = f": {exc.__cause__}" if exc.__cause__ is not None else ""
+            print(f"odek: bot stopped: {exc}{cause}", file=sys.stderr)
+            return 1
     if result is BotExit.RESTART:
-        # Everything is drained, written and released; become the new process.
+        # Everything is drained, written and released (the bot lock too); become the new
+        # process.
         sys.stdout.flush()
         sys.stderr.flush()
         os.execv(sys.executable, [sys.executable, "-m", "odek", *sys.argv[1:]])

@@ -1,4 +1,5 @@
-"""The daemon's single-instance lock: ``ODEK_HOME/schedule.lock``.
+"""Single-instance locks: ``ODEK_HOME/schedule.lock`` (one scheduler per ODEK_HOME, the
+daemon's or the bot's) and ``ODEK_HOME/telegram.lock`` (one bot per ODEK_HOME).
 
 An ``flock`` held for the life of the process (the kernel drops it when the process dies,
 however it dies, so a stale lock never blocks a new start) with the holder's PID written in
@@ -15,9 +16,10 @@ from pathlib import Path
 from odek.errors import LockHeldError, StoreError
 from odek.store.files import ensure_dir
 
-__all__ = ["LOCK_FILE", "DaemonLock"]
+__all__ = ["BOT_LOCK_FILE", "LOCK_FILE", "DaemonLock"]
 
 LOCK_FILE = "schedule.lock"
+BOT_LOCK_FILE = "telegram.lock"
 
 
 def _read_pid(fd: int) -> int | None:
@@ -34,14 +36,15 @@ class DaemonLock:
         self.path = path
 
     @classmethod
-    def acquire(cls, home: Path) -> DaemonLock:
-        """Take the lock and write our PID into it.
+    def acquire(cls, home: Path, *, name: str = LOCK_FILE, role: str = "scheduler") -> DaemonLock:
+        """Take the lock file ``name`` in ``home`` and write our PID into it.
 
         Raises :class:`LockHeldError` ``already running (PID n)`` when another live process
-        holds it, and :class:`StoreError` when the file cannot be opened or locked.
+        holds it (``role`` names what it is in the message), and :class:`StoreError` when
+        the file cannot be opened or locked.
         """
         ensure_dir(home)
-        path = home / LOCK_FILE
+        path = home / name
         try:
             fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
         except OSError as exc:
@@ -53,7 +56,7 @@ class DaemonLock:
             os.close(fd)
             shown = str(pid) if pid is not None else "unknown"
             raise LockHeldError(
-                f"already running (PID {shown}); the scheduler lock {path} is held", pid=pid
+                f"already running (PID {shown}); the {role} lock {path} is held", pid=pid
             ) from None
         except OSError as exc:
             os.close(fd)
